@@ -1,0 +1,371 @@
+//! The registry handle: one SQLite file (or memory), one principal, one clock.
+//!
+//! Concurrency: a [`Registry`] is `Send + Sync` and cheap to clone; clones share one
+//! handle. Any number of threads may query at once — queries read an immutable
+//! [`View`] of the network, and file registries keep a pool of reader connections
+//! (SQLite WAL: readers never block each other or the writer). Writes are serialised by
+//! one writer connection. Every query first checks the newest recorded transaction, so a
+//! write by another handle or another process is visible to the next query.
+//! shiliu starts no threads of its own.
+
+mod batch;
+mod requests;
+mod view;
+
+pub use batch::Batch;
+pub use requests::{FORMAT_VERSION, OPERATIONS};
+pub use view::{PersonHistory, View};
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::access::{append_audit, NewAudit, Principal, Scope};
+use crate::error::{Error, Result};
+use crate::network::{Network, TxId};
+use crate::store;
+use crate::time::Clock;
+
+/// How to open a registry.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Who acts through the handle (default: the local administrator).
+    pub principal: Principal,
+    /// Where "today" comes from (default: the system clock).
+    pub clock: Clock,
+    /// Refuse to create a file that does not exist yet.
+    pub must_exist: bool,
+}
+
+impl OpenOptions {
+    /// Options acting for `principal`.
+    pub fn principal(mut self, principal: Principal) -> OpenOptions {
+        self.principal = principal;
+        self
+    }
+
+    /// Options with a fixed "today".
+    pub fn today(mut self, today: NaiveDate) -> OpenOptions {
+        self.clock = Clock::Fixed(today);
+        self
+    }
+}
+
+/// A network state together with the principal's scope over it.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) network: Network,
+    pub(crate) scope: Scope,
+}
+
+struct Inner {
+    path: Option<PathBuf>,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    latest: RwLock<Option<Arc<Snapshot>>>,
+    principal: Principal,
+    clock: Clock,
+}
+
+/// A handle on a shiliu registry. See the module docs for the concurrency contract.
+///
+/// ```
+/// use shiliu::{Registry, OpenOptions, network::{NewUnit, UnitKind}};
+/// let reg = Registry::open_in_memory(OpenOptions::default()).unwrap();
+/// let d = "2003-01-01".parse().unwrap();
+/// let city = reg.write(|b| b.add_unit(NewUnit::new(UnitKind::City, "苏州市", d).code("320500"))).unwrap();
+/// assert_eq!(reg.view().unwrap().unit(city, d, &Default::default()).unwrap().name, "苏州市");
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection leaves it usable: its transaction rolled back.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Registry {
+    /// Opens (creating if needed) the registry file at `path`.
+    pub fn open(path: impl AsRef<Path>, options: OpenOptions) -> Result<Registry> {
+        options.principal.validate()?;
+        let path = path.as_ref().to_path_buf();
+        let conn = store::open_file(&path, !options.must_exist)?;
+        Registry::with_connection(Some(path), conn, options)
+    }
+
+    /// Opens a private registry in memory (for tests and scratch work).
+    pub fn open_in_memory(options: OpenOptions) -> Result<Registry> {
+        options.principal.validate()?;
+        Registry::with_connection(None, store::open_memory()?, options)
+    }
+
+    fn with_connection(path: Option<PathBuf>, conn: Connection, options: OpenOptions) -> Result<Registry> {
+        let reg = Registry {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(conn),
+                readers: Mutex::new(Vec::new()),
+                latest: RwLock::new(None),
+                principal: options.principal,
+                clock: options.clock,
+            }),
+        };
+        // A scoped principal's scope unit must exist.
+        if let Some(scope) = reg.inner.principal.scope {
+            let snap = reg.snapshot()?;
+            if !matches!(snap.network.fact(scope), Some(crate::network::Fact::Unit { .. })) {
+                return Err(Error::not_found(format!("scope unit {scope}")));
+            }
+        }
+        Ok(reg)
+    }
+
+    /// Closes the handle. Fails (returning the handle) if other clones still use it.
+    pub fn close(self) -> std::result::Result<(), (Registry, Error)> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                let conn = inner.writer.into_inner().unwrap_or_else(PoisonError::into_inner);
+                drop(inner.readers);
+                conn.close().map_err(|(c, e)| {
+                    let reg = Registry {
+                        inner: Arc::new(Inner {
+                            path: inner.path,
+                            writer: Mutex::new(c),
+                            readers: Mutex::new(Vec::new()),
+                            latest: RwLock::new(None),
+                            principal: inner.principal,
+                            clock: inner.clock,
+                        }),
+                    };
+                    (reg, Error::Storage(e))
+                })
+            }
+            Err(inner) => Err((
+                Registry { inner },
+                Error::conflict("the registry is still used by other clones of the handle"),
+            )),
+        }
+    }
+
+    /// The principal this handle acts for.
+    pub fn principal(&self) -> &Principal {
+        &self.inner.principal
+    }
+
+    /// "Today" by the registry's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.inner.clock.today()
+    }
+
+    /// The file path, for file registries.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Runs `f` on a reader connection: a pooled one for files (returned afterwards), the
+    /// only one for in-memory registries.
+    pub(crate) fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match &self.inner.path {
+            None => f(&lock(&self.inner.writer)),
+            Some(p) => {
+                let pooled = lock(&self.inner.readers).pop();
+                let conn = match pooled {
+                    Some(c) => c,
+                    None => store::open_reader(p)?,
+                };
+                let out = f(&conn);
+                let mut pool = lock(&self.inner.readers);
+                if pool.len() < 8 {
+                    pool.push(conn);
+                }
+                out
+            }
+        }
+    }
+
+    fn scope_for(&self, net: &Network) -> Scope {
+        match self.inner.principal.scope {
+            None => Scope::everything(),
+            Some(u) => Scope::of(net, u, &self.inner.principal.hierarchy),
+        }
+    }
+
+    /// The latest state, reloading only when a newer transaction was recorded.
+    pub(crate) fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        let loaded = self.with_reader(|conn| {
+            let latest = store::latest_transaction(conn)?;
+            if let Some(s) = self.cached(latest) {
+                return Ok(Err(s));
+            }
+            let tx = conn.unchecked_transaction()?;
+            let network = store::load_network(&tx, None)?;
+            tx.finish()?;
+            Ok(Ok(network))
+        })?;
+        let network = match loaded {
+            Ok(n) => n,
+            Err(cached) => return Ok(cached),
+        };
+        let snap = Arc::new(Snapshot {
+            scope: self.scope_for(&network),
+            network,
+        });
+        self.remember(&snap);
+        Ok(snap)
+    }
+
+    fn cached(&self, latest: TxId) -> Option<Arc<Snapshot>> {
+        let guard = self.inner.latest.read().unwrap_or_else(PoisonError::into_inner);
+        guard
+            .as_ref()
+            .filter(|s| s.network.transaction() == latest)
+            .cloned()
+    }
+
+    fn remember(&self, snap: &Arc<Snapshot>) {
+        let mut guard = self.inner.latest.write().unwrap_or_else(PoisonError::into_inner);
+        if guard
+            .as_ref()
+            .is_none_or(|s| s.network.transaction() < snap.network.transaction())
+        {
+            *guard = Some(snap.clone());
+        }
+    }
+
+    /// A read view of the latest recorded state.
+    pub fn view(&self) -> Result<View> {
+        Ok(View::new(self.clone(), self.snapshot()?))
+    }
+
+    /// A read view of the state as recorded by transaction `tx` (reproducing an earlier report).
+    pub fn view_at(&self, tx: TxId) -> Result<View> {
+        let network = self.with_reader(|conn| store::load_network(conn, Some(tx)))?;
+        let snap = Arc::new(Snapshot {
+            scope: self.scope_for(&network),
+            network,
+        });
+        Ok(View::new(self.clone(), snap))
+    }
+
+    /// Runs `f` as one recorded transaction: all of its writes commit together, or none
+    /// if it fails. Returns what `f` returns.
+    pub fn write<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T>) -> Result<T> {
+        self.write_batch(None, f)
+    }
+
+    /// Like [`Registry::write`], labelling the transaction with an import batch name.
+    pub fn write_batch<T>(
+        &self,
+        batch: Option<&str>,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let p = &self.inner.principal;
+        p.require_write()?;
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let latest = store::latest_transaction(&tx)?;
+        let (network, scope) = match self.cached(latest) {
+            Some(s) => (s.network.clone(), s.scope.clone()),
+            None => {
+                let n = store::load_network(&tx, None)?;
+                let s = self.scope_for(&n);
+                (n, s)
+            }
+        };
+        let at = self.inner.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let role = format!("{:?}", p.role).to_lowercase();
+        let txid = store::begin_transaction(
+            &tx,
+            &store::TxHeader {
+                at: &at,
+                principal: &p.name,
+                role: &role,
+                purpose: p.purpose.as_deref(),
+                batch,
+            },
+        )?;
+        let mut b = Batch {
+            conn: &tx,
+            tx: txid,
+            net: network,
+            scope,
+            principal: p,
+            today: self.inner.clock.today(),
+            touched: Vec::new(),
+        };
+        let out = f(&mut b)?;
+        let mut touched = std::mem::take(&mut b.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        let target = summarise_ids(&touched);
+        let Batch { mut net, .. } = b;
+        append_audit(
+            &tx,
+            &NewAudit {
+                at: &at,
+                principal: &p.name,
+                role: &role,
+                action: "write",
+                purpose: p.purpose.as_deref(),
+                target: &target,
+                transaction: Some(txid),
+            },
+        )?;
+        tx.commit()?;
+        net.transaction = txid;
+        let snap = Arc::new(Snapshot {
+            scope: self.scope_for(&net),
+            network: net,
+        });
+        self.remember(&snap);
+        Ok(out)
+    }
+
+    /// Records a read that revealed personal data.
+    pub(crate) fn audit_read(&self, action: &str, target: &str) -> Result<()> {
+        let p = &self.inner.principal;
+        let at = self.inner.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let role = format!("{:?}", p.role).to_lowercase();
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        append_audit(
+            &tx,
+            &NewAudit {
+                at: &at,
+                principal: &p.name,
+                role: &role,
+                action,
+                purpose: p.purpose.as_deref(),
+                target,
+                transaction: None,
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// `ids 3-7, 9` style summary of touched ids for the audit log.
+fn summarise_ids(ids: &[i64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let start = ids[i];
+        let mut end = start;
+        while i + 1 < ids.len() && ids[i + 1] == end + 1 {
+            i += 1;
+            end = ids[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    format!("ids {}", parts.join(","))
+}

@@ -1,0 +1,232 @@
+//! One JSON request/response protocol shared by the C and Python faces, so that both
+//! reach every capability through the same code.
+//!
+//! Request: `{"op": "<name>", "args": {…}}`. Response: `{"format": 1, "transaction": N,
+//! "result": …, "warnings": […]}` where `transaction` is the recorded transaction the
+//! answer reflects (for writes: the one they recorded).
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Registry;
+use crate::error::{Error, Result, Warning};
+use crate::network::{
+    FactId, Hierarchy, NewBody, NewMembership, NewOrganisation, NewPerson, NewPosition, NewPost,
+    NewUnit, PersonId, Reorganisation, TxId, UnitId, UnitImportOptions,
+};
+
+/// Version of the JSON documents shiliu reads and writes; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+fn no_args() -> Value {
+    Value::Null
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "op", content = "args", rename_all = "snake_case", deny_unknown_fields)]
+enum Request {
+    Unit {
+        unit: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    Tree {
+        #[serde(default)]
+        root: Option<UnitId>,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    Ancestors {
+        unit: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    Descendants {
+        unit: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    FindByCode {
+        code: String,
+        as_of: NaiveDate,
+    },
+    FindByPath {
+        path: String,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    Successors {
+        unit: UnitId,
+        as_of: NaiveDate,
+    },
+    Predecessors {
+        unit: UnitId,
+    },
+    PostHolders {
+        unit: UnitId,
+        as_of: NaiveDate,
+    },
+    VacantPosts {
+        under: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    PersonHistory {
+        person: PersonId,
+    },
+    History {
+        id: FactId,
+    },
+    TransactionInfo {
+        transaction: TxId,
+    },
+    AuditLog {},
+    AddUnit(NewUnit),
+    AddBody(NewBody),
+    AddPost(NewPost),
+    AddPerson(NewPerson),
+    AddPosition(NewPosition),
+    AddMembership(NewMembership),
+    AddOrganisation(NewOrganisation),
+    End {
+        id: FactId,
+        date: NaiveDate,
+    },
+    SetParent {
+        unit: UnitId,
+        hierarchy: Hierarchy,
+        parent: UnitId,
+        from: NaiveDate,
+    },
+    Reorganise(Reorganisation),
+    ImportUnits(UnitImportOptions),
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| Error::Internal(format!("cannot encode result: {e}")))
+}
+
+/// The names of every request `execute_json` understands.
+pub const OPERATIONS: &[&str] = &[
+    "unit",
+    "tree",
+    "ancestors",
+    "descendants",
+    "find_by_code",
+    "find_by_path",
+    "successors",
+    "predecessors",
+    "post_holders",
+    "vacant_posts",
+    "person_history",
+    "history",
+    "transaction_info",
+    "audit_log",
+    "add_unit",
+    "add_body",
+    "add_post",
+    "add_person",
+    "add_position",
+    "add_membership",
+    "add_organisation",
+    "end",
+    "set_parent",
+    "reorganise",
+    "import_units",
+];
+
+impl Registry {
+    /// Answers one JSON request (see the module docs and the README for the protocol).
+    pub fn execute_json(&self, request: &str) -> Result<String> {
+        let mut raw: Value = serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
+        if let Some(obj) = raw.as_object_mut() {
+            obj.entry("args").or_insert_with(no_args);
+            if obj.get("args").is_some_and(Value::is_null) {
+                obj.insert("args".into(), json!({}));
+            }
+        }
+        let req: Request = serde_json::from_value(raw).map_err(|e| Error::json("request", &e))?;
+        let (tx, result, warnings) = self.execute(req)?;
+        let doc = json!({
+            "format": FORMAT_VERSION,
+            "transaction": tx,
+            "result": result,
+            "warnings": warnings,
+        });
+        Ok(doc.to_string())
+    }
+
+    fn execute(&self, req: Request) -> Result<(TxId, Value, Vec<Warning>)> {
+        use Request as R;
+        let read = |f: &dyn Fn(&super::View) -> Result<Value>| -> Result<(TxId, Value, Vec<Warning>)> {
+            let v = self.view()?;
+            Ok((v.transaction(), f(&v)?, Vec::new()))
+        };
+        let write = |f: &dyn Fn(&mut super::Batch<'_>) -> Result<(Value, Vec<Warning>)>| {
+            self.write(|b| {
+                let (v, w) = f(b)?;
+                Ok((b.transaction(), v, w))
+            })
+        };
+        match req {
+            R::Unit { unit, as_of, hierarchy } => read(&|v| to_value(&v.unit(unit, as_of, &hierarchy)?)),
+            R::Tree { root, as_of, hierarchy } => read(&|v| to_value(&v.tree(root, as_of, &hierarchy)?)),
+            R::Ancestors { unit, as_of, hierarchy } => {
+                read(&|v| to_value(&v.ancestors(unit, as_of, &hierarchy)?))
+            }
+            R::Descendants { unit, as_of, hierarchy } => {
+                read(&|v| to_value(&v.descendants(unit, as_of, &hierarchy)?))
+            }
+            R::FindByCode { code, as_of } => read(&|v| to_value(&v.find_by_code(&code, as_of)?)),
+            R::FindByPath { path, as_of, hierarchy } => {
+                read(&|v| to_value(&v.find_by_path(&path, as_of, &hierarchy)?))
+            }
+            R::Successors { unit, as_of } => read(&|v| to_value(&v.successors(unit, as_of)?)),
+            R::Predecessors { unit } => read(&|v| to_value(&v.predecessors(unit)?)),
+            R::PostHolders { unit, as_of } => read(&|v| to_value(&v.post_holders(unit, as_of)?)),
+            R::VacantPosts { under, as_of, hierarchy } => {
+                read(&|v| to_value(&v.vacant_posts(under, as_of, &hierarchy)?))
+            }
+            R::PersonHistory { person } => read(&|v| to_value(&v.person_history(person)?)),
+            R::History { id } => read(&|v| to_value(&v.history(id)?)),
+            R::TransactionInfo { transaction } => {
+                read(&|v| to_value(&v.transaction_info(transaction)?))
+            }
+            R::AuditLog {} => read(&|v| {
+                let (entries, broken) = v.audit_log()?;
+                Ok(json!({ "entries": to_value(&entries)?, "broken_at": broken }))
+            }),
+            R::AddUnit(u) => write(&|b| Ok((json!(b.add_unit(u.clone())?), vec![]))),
+            R::AddBody(x) => write(&|b| Ok((json!(b.add_body(x.clone())?), vec![]))),
+            R::AddPost(x) => write(&|b| Ok((json!(b.add_post(x.clone())?), vec![]))),
+            R::AddPerson(x) => write(&|b| Ok((json!(b.add_person(x.clone())?), vec![]))),
+            R::AddPosition(x) => write(&|b| Ok((json!(b.add_position(x.clone())?), vec![]))),
+            R::AddMembership(x) => write(&|b| Ok((json!(b.add_membership(x.clone())?), vec![]))),
+            R::AddOrganisation(x) => write(&|b| {
+                let (id, w) = b.add_organisation(x.clone())?;
+                Ok((json!(id), w))
+            }),
+            R::End { id, date } => write(&|b| {
+                b.end(id, date)?;
+                Ok((Value::Null, vec![]))
+            }),
+            R::SetParent { unit, hierarchy, parent, from } => write(&|b| {
+                Ok((json!(b.set_parent(unit, hierarchy.clone(), parent, from)?), vec![]))
+            }),
+            R::Reorganise(r) => write(&|b| Ok((to_value(&b.reorganise(r.clone())?)?, vec![]))),
+            R::ImportUnits(opts) => {
+                let report = self.import_units(&opts)?;
+                let tx = report.transaction.unwrap_or(0);
+                let warnings = report.warnings.clone();
+                Ok((tx, to_value(&report)?, warnings))
+            }
+        }
+    }
+}
