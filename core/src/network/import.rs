@@ -1,34 +1,537 @@
-//! Importing units from CSV (the layout of `gen_population.py`'s units.csv).
-use serde::{Deserialize, Serialize};
-use crate::error::Warning;
-use super::TxId;
+//! Importing units from CSV in the layout `gen_population.py` writes to units.csv
+//! (`code, name, level, parent_code, valid_from, valid_to`, keyed by code + valid_from,
+//! optional `managing_parent_code`), plus an optional reorganisations CSV
+//! (`date, event, from_codes, to_codes`) that records lineage.
+//!
+//! Consecutive rows of one code become one unit; where the name or parent changes
+//! between them, a rename or move event is recorded. Bad rows are reported with their
+//! row number and never abort the file; the good rows commit in one transaction.
 
-/// Options of a unit import.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::facts::{Fact, Hierarchy, ReorgKind, UnitKind};
+use super::reorg::Reorganisation;
+use super::writes::NewUnit;
+use super::{TxId, UnitId};
+use crate::error::{Error, Result, Warning};
+use crate::registry::Batch;
+use crate::Registry;
+
+/// What to import.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 pub struct UnitImportOptions {
-    /// Path of units.csv.
+    /// Path of the units CSV (UTF-8).
     pub path: String,
+    /// Path of an optional reorganisations CSV (`date, event, from_codes, to_codes`).
+    #[serde(default)]
+    pub reorganisations: Option<String>,
+    /// Validate and report without writing.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// A rejected row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowProblem {
-    /// Row number.
+    /// File name (without directories).
+    pub file: String,
+    /// Row number as the file shows it (the header is row 1).
     pub row: usize,
+    /// The column at fault, if one.
+    pub column: Option<String>,
+    /// The value at fault (units' data is not personal).
+    pub value: Option<String>,
+    /// Stable reason code (`unit.overlap`, `unit.orphan`, `unit.bad_date` …).
+    pub code: String,
+    /// English explanation.
+    pub reason: String,
 }
 
-/// Import result.
+/// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct ImportReport {
-    /// Transaction.
+    /// The transaction the import recorded (`None` for a dry run or when nothing was written).
     pub transaction: Option<TxId>,
-    /// Warnings.
+    /// Data rows read (both files).
+    pub rows_read: usize,
+    /// Units created.
+    pub units_created: usize,
+    /// Units already in the registry with the same code and start (left as they are).
+    pub units_unchanged: usize,
+    /// Rename, move and lineage events recorded.
+    pub events: usize,
+    /// Rejected rows; every other row was kept.
+    pub rejected: Vec<RowProblem>,
+    /// Warnings (data on the result; never printed).
     pub warnings: Vec<Warning>,
 }
 
-impl crate::Registry {
-    /// Imports units.
-    pub fn import_units(&self, _o: &UnitImportOptions) -> crate::Result<ImportReport> {
-        Ok(ImportReport::default())
+#[derive(Debug, Clone)]
+struct UnitRow {
+    row: usize,
+    code: String,
+    name: String,
+    kind: UnitKind,
+    parent: Option<String>,
+    managing: Option<String>,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+}
+
+const UNIT_COLUMNS: &[(&str, &[&str])] = &[
+    ("code", &["code", "代码", "区划代码", "单位代码"]),
+    ("name", &["name", "名称", "单位名称"]),
+    ("level", &["level", "kind", "层级", "级别", "类型"]),
+    ("parent_code", &["parent_code", "上级代码", "上级"]),
+    ("valid_from", &["valid_from", "起始日期", "开始日期", "设立日期"]),
+    ("valid_to", &["valid_to", "终止日期", "结束日期", "撤销日期"]),
+    ("managing_parent_code", &["managing_parent_code", "管理上级代码"]),
+];
+
+const REORG_COLUMNS: &[(&str, &[&str])] = &[
+    ("date", &["date", "日期"]),
+    ("event", &["event", "事件", "类型"]),
+    ("from_codes", &["from_codes", "from", "原单位代码"]),
+    ("to_codes", &["to_codes", "to", "新单位代码"]),
+    ("note", &["note", "备注", "文号"]),
+];
+
+/// A CSV file read into header-mapped records with their row numbers.
+struct Table {
+    file: String,
+    columns: HashMap<&'static str, usize>,
+    rows: Vec<(usize, csv::StringRecord)>,
+}
+
+impl Table {
+    fn read(path: &str, spec: &[(&'static str, &[&str])], required: &[&str]) -> Result<Table> {
+        let file = std::path::Path::new(path)
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.to_owned());
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| csv_error(path, e))?;
+        let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
+        let mut columns = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = h.trim_start_matches('\u{feff}').trim();
+            if let Some((name, _)) = spec
+                .iter()
+                .find(|(_, alts)| alts.iter().any(|a| a.eq_ignore_ascii_case(h)))
+            {
+                columns.entry(*name).or_insert(i);
+            }
+        }
+        for r in required {
+            if !columns.contains_key(r) {
+                return Err(Error::invalid(
+                    format!("{file} header"),
+                    format!("the column {r} is missing"),
+                ));
+            }
+        }
+        let mut rows = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| csv_error(path, e))?;
+            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            rows.push((line, rec));
+        }
+        Ok(Table {
+            file,
+            columns,
+            rows,
+        })
+    }
+
+    fn get<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> Option<&'r str> {
+        self.columns
+            .get(col)
+            .and_then(|i| rec.get(*i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn problem(&self, row: usize, column: &str, value: Option<&str>, code: &str, reason: String) -> RowProblem {
+        RowProblem {
+            file: self.file.clone(),
+            row,
+            column: Some(column.to_owned()),
+            value: value.map(str::to_owned),
+            code: code.to_owned(),
+            reason,
+        }
+    }
+}
+
+fn csv_error(path: &str, e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        csv::ErrorKind::Utf8 { pos, .. } => Error::invalid(
+            path,
+            format!(
+                "row {} is not UTF-8",
+                pos.map(|p| p.line()).unwrap_or_default()
+            ),
+        ),
+        other => Error::invalid(path, format!("unreadable CSV: {other:?}")),
+    }
+}
+
+fn parse_row(t: &Table, line: usize, rec: &csv::StringRecord) -> std::result::Result<UnitRow, RowProblem> {
+    let date = |col: &str| -> std::result::Result<Option<NaiveDate>, RowProblem> {
+        match t.get(rec, col) {
+            None => Ok(None),
+            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| t.problem(line, col, Some(v), "unit.bad_date", format!("{v:?} is not a date (YYYY-MM-DD)"))),
+        }
+    };
+    let code = t
+        .get(rec, "code")
+        .ok_or_else(|| t.problem(line, "code", None, "unit.missing", "the code is empty".into()))?;
+    let name = t
+        .get(rec, "name")
+        .ok_or_else(|| t.problem(line, "name", None, "unit.missing", "the name is empty".into()))?;
+    let from = date("valid_from")?.ok_or_else(|| {
+        t.problem(line, "valid_from", None, "unit.missing", "valid_from is empty".into())
+    })?;
+    let to = date("valid_to")?;
+    if to.is_some_and(|t| t <= from) {
+        return Err(t.problem(
+            line,
+            "valid_to",
+            t.get(rec, "valid_to"),
+            "unit.bad_interval",
+            format!("valid_to is not after valid_from {from}"),
+        ));
+    }
+    Ok(UnitRow {
+        row: line,
+        code: super::queries::normalise_code(code),
+        name: name.to_owned(),
+        kind: UnitKind::parse(t.get(rec, "level").unwrap_or("unit")),
+        parent: t.get(rec, "parent_code").map(super::queries::normalise_code),
+        managing: t
+            .get(rec, "managing_parent_code")
+            .map(super::queries::normalise_code),
+        from,
+        to,
+    })
+}
+
+/// One unit to create: contiguous rows of one code.
+struct Group {
+    rows: Vec<UnitRow>,
+}
+
+impl Group {
+    fn from(&self) -> NaiveDate {
+        self.rows[0].from
+    }
+    fn to(&self) -> Option<NaiveDate> {
+        self.rows.last().and_then(|r| r.to)
+    }
+    fn code(&self) -> &str {
+        &self.rows[0].code
+    }
+}
+
+/// Splits each code's rows (sorted by start) into groups of contiguous rows; overlapping
+/// rows are rejected.
+fn group_rows(t: &Table, rows: Vec<UnitRow>, report: &mut ImportReport) -> Vec<Group> {
+    let mut by_code: BTreeMap<String, Vec<UnitRow>> = BTreeMap::new();
+    for r in rows {
+        by_code.entry(r.code.clone()).or_default().push(r);
+    }
+    let mut groups = Vec::new();
+    for (_, mut rows) in by_code {
+        rows.sort_by_key(|r| (r.from, r.row));
+        let mut current: Vec<UnitRow> = Vec::new();
+        for r in rows {
+            if let Some(prev) = current.last() {
+                match prev.to {
+                    None => {
+                        report.rejected.push(t.problem(
+                            r.row,
+                            "valid_from",
+                            Some(&r.from.to_string()),
+                            "unit.overlap",
+                            format!("code {} is already valid from {} (row {}) with no end", r.code, prev.from, prev.row),
+                        ));
+                        continue;
+                    }
+                    Some(end) if r.from < end => {
+                        report.rejected.push(t.problem(
+                            r.row,
+                            "valid_from",
+                            Some(&r.from.to_string()),
+                            "unit.overlap",
+                            format!("code {} overlaps row {} (valid until {end})", r.code, prev.row),
+                        ));
+                        continue;
+                    }
+                    Some(end) if r.from > end => {
+                        report.warnings.push(Warning::new(
+                            "unit.gap",
+                            format!("code {} is unused from {end} to {}; row {} starts a new unit", r.code, r.from, r.row),
+                        ));
+                        groups.push(Group {
+                            rows: std::mem::take(&mut current),
+                        });
+                    }
+                    Some(_) => {}
+                }
+            }
+            current.push(r);
+        }
+        if !current.is_empty() {
+            groups.push(Group { rows: current });
+        }
+    }
+    groups
+}
+
+impl Registry {
+    /// Imports units (and optionally reorganisation lineage) from CSV. Bad rows are
+    /// reported and skipped; everything else commits in one transaction.
+    pub fn import_units(&self, opts: &UnitImportOptions) -> Result<ImportReport> {
+        let units = Table::read(&opts.path, UNIT_COLUMNS, &["code", "name", "valid_from"])?;
+        let reorgs = opts
+            .reorganisations
+            .as_deref()
+            .map(|p| Table::read(p, REORG_COLUMNS, &["date", "event", "from_codes", "to_codes"]))
+            .transpose()?;
+        let mut report = ImportReport {
+            rows_read: units.rows.len() + reorgs.as_ref().map_or(0, |r| r.rows.len()),
+            ..ImportReport::default()
+        };
+        let mut rows = Vec::new();
+        for (line, rec) in &units.rows {
+            match parse_row(&units, *line, rec) {
+                Ok(r) => rows.push(r),
+                Err(p) => report.rejected.push(p),
+            }
+        }
+        let groups = group_rows(&units, rows, &mut report);
+        let label = format!("import units {}", units.file);
+        let dry_run = opts.dry_run;
+        let result = self.write_batch_inner(Some(&label), dry_run, |b| {
+            create_groups(b, &units, groups, &mut report)?;
+            if let Some(t) = &reorgs {
+                record_lineage(b, t, &mut report)?;
+            }
+            Ok(b.transaction())
+        })?;
+        report.transaction = if dry_run { None } else { Some(result) };
+        report.rejected.sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+        Ok(report)
+    }
+}
+
+/// Resolves a code to the unit carrying it over all of `[from, to)`.
+fn resolve_code(b: &Batch<'_>, code: &str, from: NaiveDate, to: Option<NaiveDate>) -> Option<UnitId> {
+    let u = b.network().find_by_code(code, from).ok()?;
+    match b.network().fact(u) {
+        Some(Fact::Unit { valid, .. })
+            if valid.covers(&crate::time::Interval { from, to }) =>
+        {
+            Some(u)
+        }
+        _ => None,
+    }
+}
+
+fn create_groups(b: &mut Batch<'_>, t: &Table, groups: Vec<Group>, report: &mut ImportReport) -> Result<()> {
+    let mut pending = groups;
+    loop {
+        let before = pending.len();
+        let mut waiting = Vec::new();
+        for g in pending {
+            // Ready when every parent code resolves over its row's interval.
+            let ready = g.rows.iter().all(|r| {
+                [&r.parent, &r.managing]
+                    .into_iter()
+                    .flatten()
+                    .all(|p| resolve_code(b, p, r.from, r.to).is_some())
+            });
+            if ready {
+                create_group(b, t, &g, report)?;
+            } else {
+                waiting.push(g);
+            }
+        }
+        pending = waiting;
+        if pending.is_empty() || pending.len() == before {
+            break;
+        }
+    }
+    for g in pending {
+        for r in &g.rows {
+            let col = if r.parent.as_ref().is_some_and(|p| resolve_code(b, p, r.from, r.to).is_none()) {
+                ("parent_code", r.parent.as_deref())
+            } else {
+                ("managing_parent_code", r.managing.as_deref())
+            };
+            report.rejected.push(t.problem(
+                r.row,
+                col.0,
+                col.1,
+                "unit.orphan",
+                format!(
+                    "no unit has code {} over [{}, {}) (or a row it depends on was rejected)",
+                    col.1.unwrap_or_default(),
+                    r.from,
+                    r.to.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn create_group(b: &mut Batch<'_>, t: &Table, g: &Group, report: &mut ImportReport) -> Result<()> {
+    let first = &g.rows[0];
+    // Idempotence: a unit with this code starting on the same day is the same unit.
+    if let Some(u) = resolve_code(b, g.code(), g.from(), None)
+        .or_else(|| resolve_code(b, g.code(), g.from(), g.to()))
+    {
+        if matches!(b.network().fact(u), Some(Fact::Unit { valid, .. }) if valid.from == g.from()) {
+            report.units_unchanged += 1;
+            return Ok(());
+        }
+    }
+    let parent_of = |b: &Batch<'_>, r: &UnitRow, code: &Option<String>| {
+        code.as_deref().and_then(|p| resolve_code(b, p, r.from, r.to))
+    };
+    let new = NewUnit {
+        kind: first.kind.clone(),
+        name: first.name.clone(),
+        code: Some(first.code.clone()),
+        parent: parent_of(b, first, &first.parent),
+        managing_parent: parent_of(b, first, &first.managing),
+        working_parent: None,
+        valid_from: g.from(),
+        valid_to: g.to(),
+    };
+    let id = match b.add_unit(new) {
+        Ok(id) => id,
+        Err(e @ (Error::AccessDenied { .. } | Error::Storage(_) | Error::Internal(_))) => return Err(e),
+        Err(e) => {
+            report.rejected.push(t.problem(first.row, "code", Some(&first.code), "unit.rejected", e.to_string()));
+            return Ok(());
+        }
+    };
+    report.units_created += 1;
+    for pair in g.rows.windows(2) {
+        let (prev, r) = (&pair[0], &pair[1]);
+        let mut events = Vec::new();
+        if r.name != prev.name {
+            events.push(Reorganisation::Rename {
+                unit: id,
+                date: r.from,
+                name: r.name.clone(),
+                note: None,
+            });
+        }
+        for (h, old, new) in [
+            (Hierarchy::Legal, &prev.parent, &r.parent),
+            (Hierarchy::Managing, &prev.managing, &r.managing),
+        ] {
+            if old != new {
+                if let Some(p) = parent_of(b, r, new) {
+                    events.push(Reorganisation::Move {
+                        unit: id,
+                        date: r.from,
+                        parent: p,
+                        hierarchy: h,
+                        note: None,
+                    });
+                }
+            }
+        }
+        for ev in events {
+            match b.reorganise(ev) {
+                Ok(_) => report.events += 1,
+                Err(e @ (Error::AccessDenied { .. } | Error::Storage(_) | Error::Internal(_))) => {
+                    return Err(e)
+                }
+                Err(e) => report.rejected.push(t.problem(r.row, "valid_from", Some(&r.from.to_string()), "unit.event_rejected", e.to_string())),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record_lineage(b: &mut Batch<'_>, t: &Table, report: &mut ImportReport) -> Result<()> {
+    for (line, rec) in &t.rows {
+        let line = *line;
+        let date_s = t.get(rec, "date").unwrap_or_default();
+        let Ok(date) = NaiveDate::parse_from_str(date_s, "%Y-%m-%d") else {
+            report.rejected.push(t.problem(line, "date", Some(date_s), "reorg.bad_date", format!("{date_s:?} is not a date (YYYY-MM-DD)")));
+            continue;
+        };
+        let ev = t.get(rec, "event").unwrap_or_default();
+        let Some(kind) = ReorgKind::parse(ev) else {
+            report.rejected.push(t.problem(line, "event", Some(ev), "reorg.bad_event", format!("unknown event {ev:?} (merge, split, recode, rename, move, close, open)")));
+            continue;
+        };
+        let before = date.pred_opt().unwrap_or(date);
+        let mut resolve = |col: &str, on: NaiveDate| -> Option<Vec<UnitId>> {
+            let raw = t.get(rec, col).unwrap_or_default();
+            let mut out = Vec::new();
+            for c in raw.split([';', '|', ' ', '；', '、']).filter(|s| !s.is_empty()) {
+                match b.network().find_by_code(c, on) {
+                    Ok(u) => out.push(u),
+                    Err(e) => {
+                        report.rejected.push(t.problem(line, col, Some(c), "reorg.unknown_code", e.to_string()));
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        };
+        let (Some(from), Some(to)) = (resolve("from_codes", before), resolve("to_codes", date)) else {
+            continue;
+        };
+        b.record_lineage(kind, date, from, to, t.get(rec, "note").map(str::to_owned))?;
+        report.events += 1;
+    }
+    Ok(())
+}
+
+impl Batch<'_> {
+    /// Records lineage only (the structural changes are already in the record, as when a
+    /// units file carries them row by row).
+    pub fn record_lineage(
+        &mut self,
+        kind: ReorgKind,
+        date: NaiveDate,
+        predecessors: Vec<UnitId>,
+        successors: Vec<UnitId>,
+        note: Option<String>,
+    ) -> Result<UnitId> {
+        for u in predecessors.iter().chain(&successors) {
+            self.require_writable(*u)?;
+        }
+        self.insert(Fact::Reorganisation {
+            kind,
+            date,
+            predecessors,
+            successors,
+            note,
+        })
     }
 }

@@ -263,6 +263,16 @@ impl Registry {
         batch: Option<&str>,
         f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.write_batch_inner(batch, false, f)
+    }
+
+    /// Runs a batch; with `dry_run` everything is validated and then rolled back.
+    pub(crate) fn write_batch_inner<T>(
+        &self,
+        batch: Option<&str>,
+        dry_run: bool,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T>,
+    ) -> Result<T> {
         let p = &self.inner.principal;
         p.require_write()?;
         let mut conn = lock(&self.inner.writer);
@@ -315,6 +325,10 @@ impl Registry {
                 transaction: Some(txid),
             },
         )?;
+        if dry_run {
+            tx.rollback()?;
+            return Ok(out);
+        }
         tx.commit()?;
         net.transaction = txid;
         let snap = Arc::new(Snapshot {
