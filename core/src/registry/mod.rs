@@ -51,6 +51,31 @@ impl OpenOptions {
         self.clock = Clock::Fixed(today);
         self
     }
+
+    /// Reads options from JSON (the form the C and Python faces pass):
+    /// `{"principal": {"name", "role", "scope", "hierarchy", "purpose"}, "today": "2024-12-31",
+    /// "must_exist": false}`; every key optional, empty text = defaults.
+    pub fn from_json(text: &str) -> Result<OpenOptions> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Spec {
+            #[serde(default)]
+            principal: Option<Principal>,
+            #[serde(default)]
+            today: Option<NaiveDate>,
+            #[serde(default)]
+            must_exist: bool,
+        }
+        if text.trim().is_empty() {
+            return Ok(OpenOptions::default());
+        }
+        let spec: Spec = serde_json::from_str(text).map_err(|e| Error::json("open options", &e))?;
+        Ok(OpenOptions {
+            principal: spec.principal.unwrap_or_default(),
+            clock: spec.today.map_or(Clock::System, Clock::Fixed),
+            must_exist: spec.must_exist,
+        })
+    }
 }
 
 /// A network state together with the principal's scope over it.
