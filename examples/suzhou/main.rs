@@ -17,13 +17,19 @@ fn print_tree(title: &str, nodes: &[TreeNode]) {
             "  ".repeat(n.depth),
             n.unit.name,
             n.unit.kind_zh,
-            n.unit.code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
+            n.unit
+                .code
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
         );
     }
 }
 
 fn run() -> Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "suzhou.db".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "suzhou.db".into());
     // The example rebuilds its database from scratch on every run.
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
@@ -33,24 +39,38 @@ fn run() -> Result<()> {
     let view = reg.view()?;
     let legal = Hierarchy::Legal;
 
-    print_tree("苏州市 as of 2003-06-30", &view.tree(Some(s.city), d("2003-06-30"), &legal)?);
+    print_tree(
+        "苏州市 as of 2003-06-30",
+        &view.tree(Some(s.city), d("2003-06-30"), &legal)?,
+    );
     print_tree(
         "府前街道 by working area (联络片) as of 2003-06-30",
         &view.tree(Some(s.fuqian), d("2003-06-30"), &Hierarchy::Working)?,
     );
-    print_tree("苏州市 as of 2024-12-31", &view.tree(Some(s.city), d("2024-12-31"), &legal)?);
+    print_tree(
+        "苏州市 as of 2024-12-31",
+        &view.tree(Some(s.city), d("2024-12-31"), &legal)?,
+    );
 
     println!("\n== 府前街道社区少数民族工作领导小组, 2003-06-30 ==");
     for h in view.post_holders(s.fuqian, d("2003-06-30"))? {
         if h.body != Some(s.fuqian_group) {
             continue;
         }
-        let holder = h.holder.as_ref().map(|p| p.name.as_str()).unwrap_or("（空缺）");
+        let holder = h
+            .holder
+            .as_ref()
+            .map(|p| p.name.as_str())
+            .unwrap_or("（空缺）");
         println!(
             "{}: {} {} — {}",
             h.role_zh,
             holder,
-            if h.holder_titles.is_empty() { String::new() } else { format!("({})", h.holder_titles.join("、")) },
+            if h.holder_titles.is_empty() {
+                String::new()
+            } else {
+                format!("({})", h.holder_titles.join("、"))
+            },
             h.responsibility.as_deref().unwrap_or("")
         );
     }
@@ -63,7 +83,10 @@ fn run() -> Result<()> {
     }
     println!("\n== Lineage of 姑苏区 ==");
     for l in view.predecessors(s.gusu)? {
-        println!("{} {}: {} → {}", l.date, l.kind_zh, l.predecessor_name, l.successor_name);
+        println!(
+            "{} {}: {} → {}",
+            l.date, l.kind_zh, l.predecessor_name, l.successor_name
+        );
     }
     println!(
         "\nWrote {path} (recorded transaction {}); open it with shiliu in C or Python.",

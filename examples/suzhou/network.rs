@@ -5,8 +5,8 @@
 
 use chrono::NaiveDate;
 use shiliu::network::{
-    BodyKind, Hierarchy, NewBody, NewMembership, NewOrganisation, NewPerson, NewPosition, NewPost, NewUnit,
-    PostRole, Reorganisation, Successor, UnitId, UnitKind,
+    BodyKind, Hierarchy, NewBody, NewMembership, NewOrganisation, NewPerson, NewPosition, NewPost,
+    NewUnit, PostRole, Reorganisation, Successor, UnitId, UnitKind,
 };
 use shiliu::{Batch, Registry, Result};
 
@@ -37,7 +37,14 @@ pub fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
 }
 
-fn unit(b: &mut Batch<'_>, kind: UnitKind, name: &str, code: Option<&str>, parent: Option<UnitId>, from: &str) -> Result<UnitId> {
+fn unit(
+    b: &mut Batch<'_>,
+    kind: UnitKind,
+    name: &str,
+    code: Option<&str>,
+    parent: Option<UnitId>,
+    from: &str,
+) -> Result<UnitId> {
     let mut u = NewUnit::new(kind, name, d(from));
     u.code = code.map(str::to_owned);
     u.parent = parent;
@@ -104,34 +111,153 @@ fn group(
 /// Builds the network in one transaction and records the reorganisations, each in its own.
 pub fn build(reg: &Registry) -> Result<Suzhou> {
     let s = reg.write(|b| {
-        let city = unit(b, UnitKind::City, "苏州市", Some("320500"), None, "1983-01-18")?;
-        let canglang = unit(b, UnitKind::District, "沧浪区", Some("320502"), Some(city), "1983-01-18")?;
-        let pingjiang = unit(b, UnitKind::District, "平江区", Some("320503"), Some(city), "1983-01-18")?;
-        let jinchang = unit(b, UnitKind::District, "金阊区", Some("320504"), Some(city), "1983-01-18")?;
-        let huqiu = unit(b, UnitKind::District, "虎丘区", Some("320505"), Some(city), "2000-09-01")?;
-        let wuzhong = unit(b, UnitKind::District, "吴中区", Some("320506"), Some(city), "2001-02-28")?;
-        let wujiang = unit(b, UnitKind::District, "吴江市", Some("320584"), Some(city), "1992-02-01")?;
-        let sip = unit(b, UnitKind::District, "苏州工业园区", Some("320571"), Some(city), "1994-02-26")?;
+        let city = unit(
+            b,
+            UnitKind::City,
+            "苏州市",
+            Some("320500"),
+            None,
+            "1983-01-18",
+        )?;
+        let canglang = unit(
+            b,
+            UnitKind::District,
+            "沧浪区",
+            Some("320502"),
+            Some(city),
+            "1983-01-18",
+        )?;
+        let pingjiang = unit(
+            b,
+            UnitKind::District,
+            "平江区",
+            Some("320503"),
+            Some(city),
+            "1983-01-18",
+        )?;
+        let jinchang = unit(
+            b,
+            UnitKind::District,
+            "金阊区",
+            Some("320504"),
+            Some(city),
+            "1983-01-18",
+        )?;
+        let huqiu = unit(
+            b,
+            UnitKind::District,
+            "虎丘区",
+            Some("320505"),
+            Some(city),
+            "2000-09-01",
+        )?;
+        let wuzhong = unit(
+            b,
+            UnitKind::District,
+            "吴中区",
+            Some("320506"),
+            Some(city),
+            "2001-02-28",
+        )?;
+        let wujiang = unit(
+            b,
+            UnitKind::District,
+            "吴江市",
+            Some("320584"),
+            Some(city),
+            "1992-02-01",
+        )?;
+        let sip = unit(
+            b,
+            UnitKind::District,
+            "苏州工业园区",
+            Some("320571"),
+            Some(city),
+            "1994-02-26",
+        )?;
         let _ = huqiu;
         // A street legally of 吴中区 managed by the industrial park (illustrative).
         let mut lf = NewUnit::new(UnitKind::Street, "娄葑街道", d("2001-02-28")).parent(wuzhong);
         lf.managing_parent = Some(sip);
         let loufeng = b.add_unit(lf)?;
 
-        let fuqian = unit(b, UnitKind::Street, "府前街道", None, Some(canglang), "1983-01-18")?;
-        let nanmen = unit(b, UnitKind::Street, "南门街道", None, Some(canglang), "1983-01-18")?;
-        let shuangta = unit(b, UnitKind::Street, "双塔街道", Some("320502021"), Some(canglang), "2001-01-01")?;
-        unit(b, UnitKind::Community, "百步街社区", Some("320502021017"), Some(shuangta), "2001-01-01")?;
+        let fuqian = unit(
+            b,
+            UnitKind::Street,
+            "府前街道",
+            None,
+            Some(canglang),
+            "1983-01-18",
+        )?;
+        let nanmen = unit(
+            b,
+            UnitKind::Street,
+            "南门街道",
+            None,
+            Some(canglang),
+            "1983-01-18",
+        )?;
+        let shuangta = unit(
+            b,
+            UnitKind::Street,
+            "双塔街道",
+            Some("320502021"),
+            Some(canglang),
+            "2001-01-01",
+        )?;
+        unit(
+            b,
+            UnitKind::Community,
+            "百步街社区",
+            Some("320502021017"),
+            Some(shuangta),
+            "2001-01-01",
+        )?;
         let south_area = unit(b, UnitKind::Area, "南片", None, Some(fuqian), "2002-01-01")?;
         let north_area = unit(b, UnitKind::Area, "北片", None, Some(fuqian), "2002-01-01")?;
         // Communities predate the areas; they join their area when it is set up.
-        let daoqian = unit(b, UnitKind::Community, "道前社区", None, Some(fuqian), "2000-01-01")?;
-        let jinfan = unit(b, UnitKind::Community, "锦帆路社区", None, Some(fuqian), "2000-01-01")?;
+        let daoqian = unit(
+            b,
+            UnitKind::Community,
+            "道前社区",
+            None,
+            Some(fuqian),
+            "2000-01-01",
+        )?;
+        let jinfan = unit(
+            b,
+            UnitKind::Community,
+            "锦帆路社区",
+            None,
+            Some(fuqian),
+            "2000-01-01",
+        )?;
         b.set_parent(daoqian, Hierarchy::Working, south_area, d("2002-01-01"))?;
         b.set_parent(jinfan, Hierarchy::Working, north_area, d("2002-01-01"))?;
-        let pingjianglu = unit(b, UnitKind::Street, "平江路街道", None, Some(pingjiang), "1983-01-18")?;
-        unit(b, UnitKind::Street, "观前街道", None, Some(pingjiang), "1983-01-18")?;
-        unit(b, UnitKind::Street, "娄门街道", None, Some(pingjiang), "1983-01-18")?;
+        let pingjianglu = unit(
+            b,
+            UnitKind::Street,
+            "平江路街道",
+            None,
+            Some(pingjiang),
+            "1983-01-18",
+        )?;
+        unit(
+            b,
+            UnitKind::Street,
+            "观前街道",
+            None,
+            Some(pingjiang),
+            "1983-01-18",
+        )?;
+        unit(
+            b,
+            UnitKind::Street,
+            "娄门街道",
+            None,
+            Some(pingjiang),
+            "1983-01-18",
+        )?;
 
         // 府前街道: leadership group, areas with 片长 and 片联络员, the 道前社区 station.
         let (fuqian_group, fuqian_leader_post) = group(
@@ -148,7 +274,8 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
                 (PostRole::Member, "陈静", "道前社区居委会：联络片工作"),
             ],
         )?;
-        for (area, head, liaison) in [(south_area, "刘洋", "孙丽"), (north_area, "周杰", "吴敏")] {
+        for (area, head, liaison) in [(south_area, "刘洋", "孙丽"), (north_area, "周杰", "吴敏")]
+        {
             for (role, who) in [(PostRole::AreaHead, head), (PostRole::AreaLiaison, liaison)] {
                 let post = b.add_post(NewPost {
                     body: None,
@@ -158,8 +285,16 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
                     valid_from: d("2002-03-01"),
                     valid_to: None,
                 })?;
-                let person = b.add_person(NewPerson { name: who.into(), phone: None })?;
-                b.add_membership(NewMembership { post, person, valid_from: d("2002-03-01"), valid_to: None })?;
+                let person = b.add_person(NewPerson {
+                    name: who.into(),
+                    phone: None,
+                })?;
+                b.add_membership(NewMembership {
+                    post,
+                    person,
+                    valid_from: d("2002-03-01"),
+                    valid_to: None,
+                })?;
             }
         }
         group(
@@ -248,28 +383,58 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
             ),
             note: Some("国函〔2012〕111号".into()),
         })?;
-        b.reorganise(Reorganisation::Rename { unit: s.wujiang, date: d("2012-09-01"), name: "吴江区".into(), note: None })?;
-        b.reorganise(Reorganisation::Recode { unit: s.wujiang, date: d("2012-09-01"), code: "320509".into(), note: None })?;
-        b.reorganise(Reorganisation::Recode { unit: s.shuangta, date: d("2012-09-01"), code: "320508021".into(), note: None })?;
+        b.reorganise(Reorganisation::Rename {
+            unit: s.wujiang,
+            date: d("2012-09-01"),
+            name: "吴江区".into(),
+            note: None,
+        })?;
+        b.reorganise(Reorganisation::Recode {
+            unit: s.wujiang,
+            date: d("2012-09-01"),
+            code: "320509".into(),
+            note: None,
+        })?;
+        b.reorganise(Reorganisation::Recode {
+            unit: s.shuangta,
+            date: d("2012-09-01"),
+            code: "320508021".into(),
+            note: None,
+        })?;
         Ok(out.successors[0])
     })?;
     s.gusu = gusu;
     // 2012-12: 南门街道 renamed 沧浪街道; 2012-12-21: 平江路街道 renamed 平江街道.
     reg.write(|b| {
-        b.reorganise(Reorganisation::Rename { unit: s.nanmen, date: d("2012-12-21"), name: "沧浪街道".into(), note: None })?;
-        b.reorganise(Reorganisation::Rename { unit: s.pingjianglu, date: d("2012-12-21"), name: "平江街道".into(), note: None })
+        b.reorganise(Reorganisation::Rename {
+            unit: s.nanmen,
+            date: d("2012-12-21"),
+            name: "沧浪街道".into(),
+            note: None,
+        })?;
+        b.reorganise(Reorganisation::Rename {
+            unit: s.pingjianglu,
+            date: d("2012-12-21"),
+            name: "平江街道".into(),
+            note: None,
+        })
     })?;
     // 2017-03-24: 观前 + 平江 + 娄门 merge into a new 平江街道.
     let view = reg.view()?;
     let merged: Vec<UnitId> = ["姑苏区/观前街道", "姑苏区/平江街道", "姑苏区/娄门街道"]
         .iter()
-        .map(|p| view.find_by_path(p, d("2017-03-23"), &Default::default()).map(|u| u.id))
+        .map(|p| {
+            view.find_by_path(p, d("2017-03-23"), &Default::default())
+                .map(|u| u.id)
+        })
         .collect::<Result<_>>()?;
     s.new_pingjiang = reg.write(|b| {
         let out = b.reorganise(Reorganisation::Merge {
             date: d("2017-03-24"),
             units: merged.clone(),
-            into: Successor::New(NewUnit::new(UnitKind::Street, "平江街道", d("2017-03-24")).parent(gusu)),
+            into: Successor::New(
+                NewUnit::new(UnitKind::Street, "平江街道", d("2017-03-24")).parent(gusu),
+            ),
             note: None,
         })?;
         Ok(out.successors[0])

@@ -107,16 +107,16 @@ pub(crate) fn str_arg<'a>(what: &str, ptr: *const u8, len: usize) -> Result<&'a 
     }
     // SAFETY: the caller guarantees `ptr` points to `len` readable bytes for the call.
     let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
-    std::str::from_utf8(bytes).map_err(|e| {
-        Error::invalid(
-            what,
-            format!("not valid UTF-8 (byte {})", e.valid_up_to()),
-        )
-    })
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::invalid(what, format!("not valid UTF-8 (byte {})", e.valid_up_to())))
 }
 
 /// Like [`str_arg`], but NULL means "not given".
-pub(crate) fn opt_str_arg<'a>(what: &str, ptr: *const u8, len: usize) -> Result<Option<&'a str>, Error> {
+pub(crate) fn opt_str_arg<'a>(
+    what: &str,
+    ptr: *const u8,
+    len: usize,
+) -> Result<Option<&'a str>, Error> {
     if ptr.is_null() {
         Ok(None)
     } else {

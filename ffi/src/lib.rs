@@ -32,22 +32,11 @@ pub const SHILIU_ABI_VERSION: u32 = 1;
 /// Version of the JSON documents the library reads and writes.
 pub const SHILIU_FORMAT_VERSION: u32 = 1;
 
-static VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(v) => v,
-    Err(_) => c"unknown",
-};
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn version_macros_match_the_package() {
-        assert_eq!(
-            format!("{}.{}.{}", super::SHILIU_VERSION_MAJOR, super::SHILIU_VERSION_MINOR, super::SHILIU_VERSION_PATCH),
-            env!("CARGO_PKG_VERSION")
-        );
-        assert_eq!(super::VERSION.to_str().ok(), Some(env!("CARGO_PKG_VERSION")));
-    }
-}
+static VERSION: &CStr =
+    match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
 
 /// The library version as `"MAJOR.MINOR.PATCH"`; a static string, never freed.
 #[no_mangle]
@@ -139,10 +128,14 @@ pub unsafe extern "C" fn shiliu_ethnicity_parse(
     out_json: *mut *mut c_char,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    guard(err, || {}, || {
-        let p = Ethnicity::parse(str_arg("ethnicity", text, len)?)?;
-        give_string(out_json, parsed_json(&p, json!(p.value.describe())))
-    })
+    guard(
+        err,
+        || {},
+        || {
+            let p = Ethnicity::parse(str_arg("ethnicity", text, len)?)?;
+            give_string(out_json, parsed_json(&p, json!(p.value.describe())))
+        },
+    )
 }
 
 /// Lists the 56 standard groups of GB/T 3304-1991 in code order as
@@ -151,11 +144,18 @@ pub unsafe extern "C" fn shiliu_ethnicity_parse(
 /// # Safety
 /// `out_json` is a writable slot; `err` is NULL or a writable slot.
 #[no_mangle]
-pub unsafe extern "C" fn shiliu_ethnicity_list(out_json: *mut *mut c_char, err: *mut *mut shiliu_error) -> i32 {
-    guard(err, || {}, || {
-        let all: Vec<_> = Ethnicity::standard().map(|e| e.describe()).collect();
-        give_string(out_json, parsed_json(&Parsed::clean(()), json!(all)))
-    })
+pub unsafe extern "C" fn shiliu_ethnicity_list(
+    out_json: *mut *mut c_char,
+    err: *mut *mut shiliu_error,
+) -> i32 {
+    guard(
+        err,
+        || {},
+        || {
+            let all: Vec<_> = Ethnicity::standard().map(|e| e.describe()).collect();
+            give_string(out_json, parsed_json(&Parsed::clean(()), json!(all)))
+        },
+    )
 }
 
 /// Parses and validates a citizen ID number (GB 11643-1999), upgrading 15-digit numbers.
@@ -174,22 +174,26 @@ pub unsafe extern "C" fn shiliu_id_number_parse(
     out_json: *mut *mut c_char,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    guard(err, || {}, || {
-        let today = match opt_str_arg("today", today, today_len)? {
-            Some(t) => shiliu_core::time::parse_date("today", t)?,
-            None => shiliu_core::Clock::System.today(),
-        };
-        let p = IdNumber::parse(str_arg("ID number", text, len)?, today)?;
-        let v = &p.value;
-        let result = json!({
-            "number": v.as_str(),
-            "region": v.region(),
-            "birth_date": v.birth_date(),
-            "sex": v.sex(),
-            "upgraded": v.upgraded(),
-        });
-        give_string(out_json, parsed_json(&p, result))
-    })
+    guard(
+        err,
+        || {},
+        || {
+            let today = match opt_str_arg("today", today, today_len)? {
+                Some(t) => shiliu_core::time::parse_date("today", t)?,
+                None => shiliu_core::Clock::System.today(),
+            };
+            let p = IdNumber::parse(str_arg("ID number", text, len)?, today)?;
+            let v = &p.value;
+            let result = json!({
+                "number": v.as_str(),
+                "region": v.region(),
+                "birth_date": v.birth_date(),
+                "sex": v.sex(),
+                "upgraded": v.upgraded(),
+            });
+            give_string(out_json, parsed_json(&p, result))
+        },
+    )
 }
 
 /// Parses a division code (6, 9 or 12 digits; 12-digit statistical codes padded with
@@ -205,17 +209,21 @@ pub unsafe extern "C" fn shiliu_division_code_parse(
     out_json: *mut *mut c_char,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    guard(err, || {}, || {
-        let p = DivisionCode::parse(str_arg("division code", text, len)?)?;
-        let v = &p.value;
-        let result = json!({
-            "code": v.as_str(),
-            "level": v.level(),
-            "level_zh": v.level().name_zh(),
-            "parent": v.parent().map(|c| c.as_str().to_owned()),
-        });
-        give_string(out_json, parsed_json(&p, result))
-    })
+    guard(
+        err,
+        || {},
+        || {
+            let p = DivisionCode::parse(str_arg("division code", text, len)?)?;
+            let v = &p.value;
+            let result = json!({
+                "code": v.as_str(),
+                "level": v.level(),
+                "level_zh": v.level().name_zh(),
+                "parent": v.parent().map(|c| c.as_str().to_owned()),
+            });
+            give_string(out_json, parsed_json(&p, result))
+        },
+    )
 }
 
 /// Parses a unified social credit code (GB 32100-2015). A code whose check character
@@ -235,14 +243,38 @@ pub unsafe extern "C" fn shiliu_credit_code_parse(
     out_json: *mut *mut c_char,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    guard(err, || {}, || {
-        let allow: Vec<String> = match opt_str_arg("allow list", allow_json, allow_len)? {
-            Some(j) => serde_json::from_str(j).map_err(|e| Error::json("allow list", &e))?,
-            None => Vec::new(),
-        };
-        let allow: Vec<&str> = allow.iter().map(String::as_str).collect();
-        let p = CreditCode::parse(str_arg("credit code", text, len)?, &allow)?;
-        let result = json!({ "code": p.value.as_str(), "check_ok": p.value.check_ok() });
-        give_string(out_json, parsed_json(&p, result))
-    })
+    guard(
+        err,
+        || {},
+        || {
+            let allow: Vec<String> = match opt_str_arg("allow list", allow_json, allow_len)? {
+                Some(j) => serde_json::from_str(j).map_err(|e| Error::json("allow list", &e))?,
+                None => Vec::new(),
+            };
+            let allow: Vec<&str> = allow.iter().map(String::as_str).collect();
+            let p = CreditCode::parse(str_arg("credit code", text, len)?, &allow)?;
+            let result = json!({ "code": p.value.as_str(), "check_ok": p.value.check_ok() });
+            give_string(out_json, parsed_json(&p, result))
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn version_macros_match_the_package() {
+        assert_eq!(
+            format!(
+                "{}.{}.{}",
+                super::SHILIU_VERSION_MAJOR,
+                super::SHILIU_VERSION_MINOR,
+                super::SHILIU_VERSION_PATCH
+            ),
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(
+            super::VERSION.to_str().ok(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+    }
 }

@@ -54,15 +54,19 @@ fn open_with(
     err: *mut *mut shiliu_error,
     open: impl FnOnce() -> Result<Registry, Error>,
 ) -> i32 {
-    guard(err, || {}, || {
-        crate::boundary::out_arg("registry output", out)?;
-        let reg = open()?;
-        let boxed = Box::into_raw(Box::new(shiliu_registry {
-            reg,
-            poisoned: AtomicBool::new(false),
-        }));
-        give("registry output", out, boxed)
-    })
+    guard(
+        err,
+        || {},
+        || {
+            crate::boundary::out_arg("registry output", out)?;
+            let reg = open()?;
+            let boxed = Box::into_raw(Box::new(shiliu_registry {
+                reg,
+                poisoned: AtomicBool::new(false),
+            }));
+            give("registry output", out, boxed)
+        },
+    )
 }
 
 fn options(json: *const u8, len: usize) -> Result<OpenOptions, Error> {
@@ -110,7 +114,9 @@ pub unsafe extern "C" fn shiliu_registry_open_in_memory(
     out: *mut *mut shiliu_registry,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    open_with(out, err, || Registry::open_in_memory(options(options_json, options_len)?))
+    open_with(out, err, || {
+        Registry::open_in_memory(options(options_json, options_len)?)
+    })
 }
 
 /// Closes a registry and frees the handle. NULL is a no-op.
@@ -158,7 +164,9 @@ pub unsafe extern "C" fn shiliu_registry_transaction(
     out: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    with_registry(reg, err, |r| give("transaction output", out, r.view()?.transaction()))
+    with_registry(reg, err, |r| {
+        give("transaction output", out, r.view()?.transaction())
+    })
 }
 
 /// Reads a JSON spec and runs one write with it, returning the new id.
@@ -193,7 +201,9 @@ pub unsafe extern "C" fn shiliu_registry_add_unit(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "unit", json, len, out_id, err, |b, u: NewUnit| b.add_unit(u))
+    add(reg, "unit", json, len, out_id, err, |b, u: NewUnit| {
+        b.add_unit(u)
+    })
 }
 
 /// Adds a body to a unit: `{"unit","kind","name","valid_from","valid_to"?}`.
@@ -208,7 +218,9 @@ pub unsafe extern "C" fn shiliu_registry_add_body(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "body", json, len, out_id, err, |b, x: NewBody| b.add_body(x))
+    add(reg, "body", json, len, out_id, err, |b, x: NewBody| {
+        b.add_body(x)
+    })
 }
 
 /// Adds a post: `{"body"? | "unit"?, "role", "responsibility"?, "valid_from", "valid_to"?}`.
@@ -223,7 +235,9 @@ pub unsafe extern "C" fn shiliu_registry_add_post(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "post", json, len, out_id, err, |b, x: NewPost| b.add_post(x))
+    add(reg, "post", json, len, out_id, err, |b, x: NewPost| {
+        b.add_post(x)
+    })
 }
 
 /// Adds a person: `{"name","phone"?}` (personal data).
@@ -238,7 +252,9 @@ pub unsafe extern "C" fn shiliu_registry_add_person(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "person", json, len, out_id, err, |b, x: NewPerson| b.add_person(x))
+    add(reg, "person", json, len, out_id, err, |b, x: NewPerson| {
+        b.add_person(x)
+    })
 }
 
 /// Records a position: `{"person","title","unit","valid_from","valid_to"?}`.
@@ -253,7 +269,15 @@ pub unsafe extern "C" fn shiliu_registry_add_position(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "position", json, len, out_id, err, |b, x: NewPosition| b.add_position(x))
+    add(
+        reg,
+        "position",
+        json,
+        len,
+        out_id,
+        err,
+        |b, x: NewPosition| b.add_position(x),
+    )
 }
 
 /// Records that a person holds a post: `{"post","person","valid_from","valid_to"?}`.
@@ -268,7 +292,15 @@ pub unsafe extern "C" fn shiliu_registry_add_membership(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "membership", json, len, out_id, err, |b, x: NewMembership| b.add_membership(x))
+    add(
+        reg,
+        "membership",
+        json,
+        len,
+        out_id,
+        err,
+        |b, x: NewMembership| b.add_membership(x),
+    )
 }
 
 /// Adds an organisation in the jurisdiction:
@@ -284,9 +316,15 @@ pub unsafe extern "C" fn shiliu_registry_add_organisation(
     out_id: *mut i64,
     err: *mut *mut shiliu_error,
 ) -> i32 {
-    add(reg, "organisation", json, len, out_id, err, |b, x: NewOrganisation| {
-        b.add_organisation(x).map(|(id, _)| id)
-    })
+    add(
+        reg,
+        "organisation",
+        json,
+        len,
+        out_id,
+        err,
+        |b, x: NewOrganisation| b.add_organisation(x).map(|(id, _)| id),
+    )
 }
 
 /// Records a reorganisation: `{"event":"merge"|"split"|"move"|"rename"|"recode"|"close"|"open", …}`

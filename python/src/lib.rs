@@ -7,7 +7,9 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
-use shiliu::codes::{CreditCode, DivisionCode, Ethnicity as CoreEthnicity, IdNumber as CoreIdNumber};
+use shiliu::codes::{
+    CreditCode, DivisionCode, Ethnicity as CoreEthnicity, IdNumber as CoreIdNumber,
+};
 use shiliu::{Error, ErrorKind, OpenOptions, Registry as CoreRegistry};
 
 /// The exception classes, created once at import.
@@ -38,17 +40,49 @@ fn build_exceptions(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
         Ok(cls.cast_into::<PyType>()?.unbind())
     };
     let b = |name: &str| builtins.getattr(name);
-    let base = make("ShiliuError", vec![b("Exception")?], "Base of every shiliu error; carries .code (stable number) and .kind.")?;
+    let base = make(
+        "ShiliuError",
+        vec![b("Exception")?],
+        "Base of every shiliu error; carries .code (stable number) and .kind.",
+    )?;
     let base_b = base.bind(py).clone().into_any();
-    let validation = make("ValidationError", vec![base_b.clone(), b("ValueError")?], "Input that is not valid.")?;
+    let validation = make(
+        "ValidationError",
+        vec![base_b.clone(), b("ValueError")?],
+        "Input that is not valid.",
+    )?;
     let val_b = validation.bind(py).clone().into_any();
     let ex = Exceptions {
-        invalid_id_number: make("InvalidIdNumber", vec![val_b.clone()], "A citizen ID number that fails GB 11643-1999.")?,
-        invalid_ethnicity: make("InvalidEthnicity", vec![val_b], "An ethnicity notation nobody recognises.")?,
-        not_found: make("NotFoundError", vec![base_b.clone(), b("LookupError")?], "Something named does not exist (on the date).")?,
-        access_denied: make("AccessDenied", vec![base_b.clone(), b("PermissionError")?], "The principal may not do or see this.")?,
-        storage: make("StorageError", vec![base_b.clone()], "The database file or the file system failed.")?,
-        conflict: make("ConflictError", vec![base_b.clone()], "The request contradicts the record.")?,
+        invalid_id_number: make(
+            "InvalidIdNumber",
+            vec![val_b.clone()],
+            "A citizen ID number that fails GB 11643-1999.",
+        )?,
+        invalid_ethnicity: make(
+            "InvalidEthnicity",
+            vec![val_b],
+            "An ethnicity notation nobody recognises.",
+        )?,
+        not_found: make(
+            "NotFoundError",
+            vec![base_b.clone(), b("LookupError")?],
+            "Something named does not exist (on the date).",
+        )?,
+        access_denied: make(
+            "AccessDenied",
+            vec![base_b.clone(), b("PermissionError")?],
+            "The principal may not do or see this.",
+        )?,
+        storage: make(
+            "StorageError",
+            vec![base_b.clone()],
+            "The database file or the file system failed.",
+        )?,
+        conflict: make(
+            "ConflictError",
+            vec![base_b.clone()],
+            "The request contradicts the record.",
+        )?,
         internal: make("InternalError", vec![base_b], "A bug in shiliu.")?,
         validation,
     };
@@ -161,7 +195,10 @@ fn ethnicity_obj(e: CoreEthnicity, w: &[shiliu::Warning]) -> PyEthnicity {
         alpha2: e.alpha2().to_owned(),
         is_minority: e.is_minority(),
         is_standard: e.is_standard(),
-        warnings: w.iter().map(|w| (w.code.clone(), w.message.clone())).collect(),
+        warnings: w
+            .iter()
+            .map(|w| (w.code.clone(), w.message.clone()))
+            .collect(),
     }
 }
 
@@ -175,7 +212,9 @@ fn ethnicity(value: &str) -> PyResult<PyEthnicity> {
 /// The 56 standard groups in code order.
 #[pyfunction]
 fn ethnicities() -> Vec<PyEthnicity> {
-    CoreEthnicity::standard().map(|e| ethnicity_obj(e, &[])).collect()
+    CoreEthnicity::standard()
+        .map(|e| ethnicity_obj(e, &[]))
+        .collect()
 }
 
 /// A validated citizen ID number.
@@ -210,7 +249,12 @@ impl PyIdNumber {
 #[pyo3(signature = (value, today=None))]
 fn parse_id_number(py: Python<'_>, value: &str, today: Option<NaiveDate>) -> PyResult<PyIdNumber> {
     let value = value.to_owned();
-    let p = detached(py, move || CoreIdNumber::parse(&value, today.unwrap_or_else(|| shiliu::Clock::System.today())))?;
+    let p = detached(py, move || {
+        CoreIdNumber::parse(
+            &value,
+            today.unwrap_or_else(|| shiliu::Clock::System.today()),
+        )
+    })?;
     let v = &p.value;
     Ok(PyIdNumber {
         number: v.as_str().to_owned(),
@@ -226,9 +270,12 @@ fn parse_id_number(py: Python<'_>, value: &str, today: Option<NaiveDate>) -> PyR
     })
 }
 
+/// (code, level, level_zh, parent, warnings) of a parsed division code.
+type DivisionParts = (String, String, String, Option<String>, Vec<PyWarning>);
+
 /// Parses a division code; returns (code, level, level_zh, parent, warnings).
 #[pyfunction]
-fn parse_division_code(value: &str) -> PyResult<(String, String, String, Option<String>, Vec<PyWarning>)> {
+fn parse_division_code(value: &str) -> PyResult<DivisionParts> {
     let p = DivisionCode::parse(value).map_err(to_py)?;
     let v = &p.value;
     let level = serde_json::to_value(v.level())
@@ -247,11 +294,18 @@ fn parse_division_code(value: &str) -> PyResult<(String, String, String, Option<
 /// Parses a unified social credit code; returns (code, check_ok, warnings).
 #[pyfunction]
 #[pyo3(signature = (value, allow=None))]
-fn parse_credit_code(value: &str, allow: Option<Vec<String>>) -> PyResult<(String, bool, Vec<PyWarning>)> {
+fn parse_credit_code(
+    value: &str,
+    allow: Option<Vec<String>>,
+) -> PyResult<(String, bool, Vec<PyWarning>)> {
     let allow = allow.unwrap_or_default();
     let allow: Vec<&str> = allow.iter().map(String::as_str).collect();
     let p = CreditCode::parse(value, &allow).map_err(to_py)?;
-    Ok((p.value.as_str().to_owned(), p.value.check_ok(), warnings(&p.warnings)))
+    Ok((
+        p.value.as_str().to_owned(),
+        p.value.check_ok(),
+        warnings(&p.warnings),
+    ))
 }
 
 /// A registry handle. Thread-safe: use one from many threads at once.
@@ -279,7 +333,11 @@ impl PyRegistry {
     /// Opens (creating if needed) a registry file; `options` is the JSON of open options.
     #[staticmethod]
     #[pyo3(signature = (path, options=None))]
-    fn open(py: Python<'_>, path: std::path::PathBuf, options: Option<&str>) -> PyResult<PyRegistry> {
+    fn open(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        options: Option<&str>,
+    ) -> PyResult<PyRegistry> {
         let opts = options_arg(options)?;
         let reg = detached(py, move || CoreRegistry::open(&path, opts))?;
         Ok(PyRegistry {
@@ -305,16 +363,29 @@ impl PyRegistry {
         detached(py, move || reg.execute_json(&request))
     }
 
+    /// The newest recorded transaction (0 for an empty registry).
+    fn transaction(&self, py: Python<'_>) -> PyResult<i64> {
+        let reg = self.get().map_err(to_py)?;
+        detached(py, move || Ok(reg.view()?.transaction()))
+    }
+
     /// Closes the handle (idempotent). Queries still running finish first.
     fn close(&self) {
-        let taken = self.inner.write().unwrap_or_else(PoisonError::into_inner).take();
+        let taken = self
+            .inner
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         drop(taken);
     }
 
     /// Whether the handle is closed.
     #[getter]
     fn closed(&self) -> bool {
-        self.inner.read().unwrap_or_else(PoisonError::into_inner).is_none()
+        self.inner
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none()
     }
 }
 

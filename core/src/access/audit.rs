@@ -65,18 +65,26 @@ fn entry_hash(prev: &str, e: &NewAudit<'_>) -> String {
 /// Appends an entry; call inside the transaction that does the work.
 pub(crate) fn append(conn: &Connection, e: &NewAudit<'_>) -> Result<()> {
     let prev: String = conn
-        .query_row(
-            "SELECT hash FROM audit ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
         .optional()?
         .unwrap_or_else(|| AUDIT_GENESIS.to_owned());
     let hash = entry_hash(&prev, e);
     conn.execute(
         "INSERT INTO audit(at, principal, role, action, purpose, target, tx, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![e.at, e.principal, e.role, e.action, e.purpose, e.target, e.transaction, prev, hash],
+        params![
+            e.at,
+            e.principal,
+            e.role,
+            e.action,
+            e.purpose,
+            e.target,
+            e.transaction,
+            prev,
+            hash
+        ],
     )?;
     Ok(())
 }

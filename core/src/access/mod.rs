@@ -9,11 +9,11 @@ mod audit;
 mod mask;
 mod scope;
 
-pub use audit::{AuditEntry, AUDIT_GENESIS};
 pub(crate) use audit::append as append_audit;
+pub(crate) use audit::{read_and_verify as read_audit, NewAudit};
+pub use audit::{AuditEntry, AUDIT_GENESIS};
 pub use mask::{mask_name, mask_phone};
 pub use scope::Scope;
-pub(crate) use audit::{read_and_verify as read_audit, NewAudit};
 
 use serde::{Deserialize, Serialize};
 

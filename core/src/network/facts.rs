@@ -89,6 +89,7 @@ vocabulary! {
     }
 }
 
+#[allow(clippy::derivable_impls)] // the enum comes from a macro
 impl Default for Hierarchy {
     fn default() -> Self {
         Hierarchy::Legal

@@ -13,8 +13,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::facts::{Fact, Hierarchy, ReorgKind, UnitKind};
-use super::reorg::Reorganisation;
-use super::writes::NewUnit;
 use super::{TxId, UnitId};
 use crate::error::{Error, Result, Warning};
 use crate::registry::Batch;
@@ -87,9 +85,18 @@ const UNIT_COLUMNS: &[(&str, &[&str])] = &[
     ("name", &["name", "名称", "单位名称"]),
     ("level", &["level", "kind", "层级", "级别", "类型"]),
     ("parent_code", &["parent_code", "上级代码", "上级"]),
-    ("valid_from", &["valid_from", "起始日期", "开始日期", "设立日期"]),
-    ("valid_to", &["valid_to", "终止日期", "结束日期", "撤销日期"]),
-    ("managing_parent_code", &["managing_parent_code", "管理上级代码"]),
+    (
+        "valid_from",
+        &["valid_from", "起始日期", "开始日期", "设立日期"],
+    ),
+    (
+        "valid_to",
+        &["valid_to", "终止日期", "结束日期", "撤销日期"],
+    ),
+    (
+        "managing_parent_code",
+        &["managing_parent_code", "管理上级代码"],
+    ),
 ];
 
 const REORG_COLUMNS: &[(&str, &[&str])] = &[
@@ -113,11 +120,24 @@ impl Table {
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.to_owned());
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        // Row numbers as the file shows them, blank lines included.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| csv_error(path, e))?;
+            .from_reader(bytes.as_slice());
         let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
         let mut columns = HashMap::new();
         for (i, h) in headers.iter().enumerate() {
@@ -140,7 +160,12 @@ impl Table {
         let mut rows = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| csv_error(path, e))?;
-            let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+            let mut byte = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
+            // The reader's position may sit before skipped blank lines.
+            while matches!(bytes.get(byte), Some(b'\n' | b'\r')) {
+                byte += 1;
+            }
+            let line = line_starts.partition_point(|start| *start <= byte);
             if rec.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
@@ -161,7 +186,14 @@ impl Table {
             .filter(|s| !s.is_empty())
     }
 
-    fn problem(&self, row: usize, column: &str, value: Option<&str>, code: &str, reason: String) -> RowProblem {
+    fn problem(
+        &self,
+        row: usize,
+        column: &str,
+        value: Option<&str>,
+        code: &str,
+        reason: String,
+    ) -> RowProblem {
         RowProblem {
             file: self.file.clone(),
             row,
@@ -190,28 +222,44 @@ fn csv_error(path: &str, e: csv::Error) -> Error {
     }
 }
 
-fn parse_row(t: &Table, line: usize, rec: &csv::StringRecord) -> std::result::Result<UnitRow, RowProblem> {
-    let date = |col: &str| -> std::result::Result<Option<NaiveDate>, RowProblem> {
-        match t.get(rec, col) {
-            None => Ok(None),
-            Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| t.problem(line, col, Some(v), "unit.bad_date", format!("{v:?} is not a date (YYYY-MM-DD)"))),
-        }
+fn parse_row(
+    t: &Table,
+    line: usize,
+    rec: &csv::StringRecord,
+) -> std::result::Result<UnitRow, Box<RowProblem>> {
+    let bad = |col: &str, value: Option<&str>, code: &str, reason: String| {
+        Box::new(t.problem(line, col, value, code, reason))
+    };
+    let date = |col: &str| match t.get(rec, col) {
+        None => Ok(None),
+        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                bad(
+                    col,
+                    Some(v),
+                    "unit.bad_date",
+                    format!("{v:?} is not a date (YYYY-MM-DD)"),
+                )
+            }),
     };
     let code = t
         .get(rec, "code")
-        .ok_or_else(|| t.problem(line, "code", None, "unit.missing", "the code is empty".into()))?;
+        .ok_or_else(|| bad("code", None, "unit.missing", "the code is empty".into()))?;
     let name = t
         .get(rec, "name")
-        .ok_or_else(|| t.problem(line, "name", None, "unit.missing", "the name is empty".into()))?;
+        .ok_or_else(|| bad("name", None, "unit.missing", "the name is empty".into()))?;
     let from = date("valid_from")?.ok_or_else(|| {
-        t.problem(line, "valid_from", None, "unit.missing", "valid_from is empty".into())
+        bad(
+            "valid_from",
+            None,
+            "unit.missing",
+            "valid_from is empty".into(),
+        )
     })?;
     let to = date("valid_to")?;
     if to.is_some_and(|t| t <= from) {
-        return Err(t.problem(
-            line,
+        return Err(bad(
             "valid_to",
             t.get(rec, "valid_to"),
             "unit.bad_interval",
@@ -223,7 +271,9 @@ fn parse_row(t: &Table, line: usize, rec: &csv::StringRecord) -> std::result::Re
         code: super::queries::normalise_code(code),
         name: name.to_owned(),
         kind: UnitKind::parse(t.get(rec, "level").unwrap_or("unit")),
-        parent: t.get(rec, "parent_code").map(super::queries::normalise_code),
+        parent: t
+            .get(rec, "parent_code")
+            .map(super::queries::normalise_code),
         managing: t
             .get(rec, "managing_parent_code")
             .map(super::queries::normalise_code),
@@ -269,7 +319,10 @@ fn group_rows(t: &Table, rows: Vec<UnitRow>, report: &mut ImportReport) -> Vec<G
                             "valid_from",
                             Some(&r.from.to_string()),
                             "unit.overlap",
-                            format!("code {} is already valid from {} (row {}) with no end", r.code, prev.from, prev.row),
+                            format!(
+                                "code {} is already valid from {} (row {}) with no end",
+                                r.code, prev.from, prev.row
+                            ),
                         ));
                         continue;
                     }
@@ -279,14 +332,20 @@ fn group_rows(t: &Table, rows: Vec<UnitRow>, report: &mut ImportReport) -> Vec<G
                             "valid_from",
                             Some(&r.from.to_string()),
                             "unit.overlap",
-                            format!("code {} overlaps row {} (valid until {end})", r.code, prev.row),
+                            format!(
+                                "code {} overlaps row {} (valid until {end})",
+                                r.code, prev.row
+                            ),
                         ));
                         continue;
                     }
                     Some(end) if r.from > end => {
                         report.warnings.push(Warning::new(
                             "unit.gap",
-                            format!("code {} is unused from {end} to {}; row {} starts a new unit", r.code, r.from, r.row),
+                            format!(
+                                "code {} is unused from {end} to {}; row {} starts a new unit",
+                                r.code, r.from, r.row
+                            ),
                         ));
                         groups.push(Group {
                             rows: std::mem::take(&mut current),
@@ -312,7 +371,13 @@ impl Registry {
         let reorgs = opts
             .reorganisations
             .as_deref()
-            .map(|p| Table::read(p, REORG_COLUMNS, &["date", "event", "from_codes", "to_codes"]))
+            .map(|p| {
+                Table::read(
+                    p,
+                    REORG_COLUMNS,
+                    &["date", "event", "from_codes", "to_codes"],
+                )
+            })
             .transpose()?;
         let mut report = ImportReport {
             rows_read: units.rows.len() + reorgs.as_ref().map_or(0, |r| r.rows.len()),
@@ -322,7 +387,7 @@ impl Registry {
         for (line, rec) in &units.rows {
             match parse_row(&units, *line, rec) {
                 Ok(r) => rows.push(r),
-                Err(p) => report.rejected.push(p),
+                Err(p) => report.rejected.push(*p),
             }
         }
         let groups = group_rows(&units, rows, &mut report);
@@ -336,139 +401,220 @@ impl Registry {
             Ok(b.transaction())
         })?;
         report.transaction = if dry_run { None } else { Some(result) };
-        report.rejected.sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
+        report
+            .rejected
+            .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
         Ok(report)
     }
 }
 
 /// Resolves a code to the unit carrying it over all of `[from, to)`.
-fn resolve_code(b: &Batch<'_>, code: &str, from: NaiveDate, to: Option<NaiveDate>) -> Option<UnitId> {
+fn resolve_code(
+    b: &Batch<'_>,
+    code: &str,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Option<UnitId> {
     let u = b.network().find_by_code(code, from).ok()?;
     match b.network().fact(u) {
-        Some(Fact::Unit { valid, .. })
-            if valid.covers(&crate::time::Interval { from, to }) =>
-        {
+        Some(Fact::Unit { valid, .. }) if valid.covers(&crate::time::Interval { from, to }) => {
             Some(u)
         }
         _ => None,
     }
 }
 
-fn create_groups(b: &mut Batch<'_>, t: &Table, groups: Vec<Group>, report: &mut ImportReport) -> Result<()> {
+/// Whether every parent code of the row resolves over the row's interval.
+fn row_ready(b: &Batch<'_>, r: &UnitRow) -> bool {
+    [&r.parent, &r.managing]
+        .into_iter()
+        .flatten()
+        .all(|p| resolve_code(b, p, r.from, r.to).is_some())
+}
+
+fn orphan(t: &Table, b: &Batch<'_>, r: &UnitRow) -> RowProblem {
+    let (col, code) = if r
+        .parent
+        .as_ref()
+        .is_some_and(|p| resolve_code(b, p, r.from, r.to).is_none())
+    {
+        ("parent_code", r.parent.as_deref())
+    } else {
+        ("managing_parent_code", r.managing.as_deref())
+    };
+    t.problem(
+        r.row,
+        col,
+        code,
+        "unit.orphan",
+        format!(
+            "no unit has code {} over [{}, {})",
+            code.unwrap_or_default(),
+            r.from,
+            r.to.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
+        ),
+    )
+}
+
+/// Creates units parents first. When nothing more can be created, rows whose parent
+/// code nobody in the registry or the file carries are rejected (with the rows of the
+/// same code after them), and the rest is tried again.
+fn create_groups(
+    b: &mut Batch<'_>,
+    t: &Table,
+    groups: Vec<Group>,
+    report: &mut ImportReport,
+) -> Result<()> {
     let mut pending = groups;
-    loop {
+    while !pending.is_empty() {
         let before = pending.len();
         let mut waiting = Vec::new();
         for g in pending {
-            // Ready when every parent code resolves over its row's interval.
-            let ready = g.rows.iter().all(|r| {
-                [&r.parent, &r.managing]
-                    .into_iter()
-                    .flatten()
-                    .all(|p| resolve_code(b, p, r.from, r.to).is_some())
-            });
-            if ready {
+            if g.rows.iter().all(|r| row_ready(b, r)) {
                 create_group(b, t, &g, report)?;
             } else {
                 waiting.push(g);
             }
         }
         pending = waiting;
-        if pending.is_empty() || pending.len() == before {
+        if pending.len() < before {
+            continue;
+        }
+        let waiting_codes: std::collections::HashSet<String> =
+            pending.iter().map(|g| g.code().to_owned()).collect();
+        let mut trimmed = false;
+        let mut kept = Vec::new();
+        for mut g in pending {
+            let cut = g.rows.iter().position(|r| {
+                !row_ready(b, r)
+                    && [&r.parent, &r.managing].into_iter().flatten().any(|p| {
+                        !waiting_codes.contains(p) && resolve_code(b, p, r.from, r.to).is_none()
+                    })
+            });
+            if let Some(i) = cut {
+                trimmed = true;
+                let rest = g.rows.split_off(i);
+                report.rejected.push(orphan(t, b, &rest[0]));
+                for r in &rest[1..] {
+                    report.rejected.push(t.problem(
+                        r.row,
+                        "code",
+                        Some(&r.code),
+                        "unit.after_rejected",
+                        format!("follows rejected row {} of the same code", rest[0].row),
+                    ));
+                }
+            }
+            if !g.rows.is_empty() {
+                kept.push(g);
+            }
+        }
+        if !trimmed {
+            // Parents that only wait on each other: a cycle in the file.
+            for g in &kept {
+                for r in &g.rows {
+                    report.rejected.push(orphan(t, b, r));
+                }
+            }
             break;
         }
-    }
-    for g in pending {
-        for r in &g.rows {
-            let col = if r.parent.as_ref().is_some_and(|p| resolve_code(b, p, r.from, r.to).is_none()) {
-                ("parent_code", r.parent.as_deref())
-            } else {
-                ("managing_parent_code", r.managing.as_deref())
-            };
-            report.rejected.push(t.problem(
-                r.row,
-                col.0,
-                col.1,
-                "unit.orphan",
-                format!(
-                    "no unit has code {} over [{}, {}) (or a row it depends on was rejected)",
-                    col.1.unwrap_or_default(),
-                    r.from,
-                    r.to.map(|d| d.to_string()).unwrap_or_else(|| "…".into())
-                ),
-            ));
-        }
+        pending = kept;
     }
     Ok(())
+}
+
+/// Consecutive equal values of a row attribute as (value, interval) segments.
+fn segments<T: PartialEq + Clone>(
+    rows: &[UnitRow],
+    value: impl Fn(&UnitRow) -> T,
+) -> Vec<(T, crate::time::Interval)> {
+    let mut out: Vec<(T, crate::time::Interval)> = Vec::new();
+    for r in rows {
+        let v = value(r);
+        match out.last_mut() {
+            Some((last, span)) if *last == v => span.to = r.to,
+            _ => out.push((
+                v,
+                crate::time::Interval {
+                    from: r.from,
+                    to: r.to,
+                },
+            )),
+        }
+    }
+    out
 }
 
 fn create_group(b: &mut Batch<'_>, t: &Table, g: &Group, report: &mut ImportReport) -> Result<()> {
     let first = &g.rows[0];
     // Idempotence: a unit with this code starting on the same day is the same unit.
-    if let Some(u) = resolve_code(b, g.code(), g.from(), None)
-        .or_else(|| resolve_code(b, g.code(), g.from(), g.to()))
-    {
+    if let Ok(u) = b.network().find_by_code(g.code(), g.from()) {
         if matches!(b.network().fact(u), Some(Fact::Unit { valid, .. }) if valid.from == g.from()) {
             report.units_unchanged += 1;
             return Ok(());
         }
     }
-    let parent_of = |b: &Batch<'_>, r: &UnitRow, code: &Option<String>| {
-        code.as_deref().and_then(|p| resolve_code(b, p, r.from, r.to))
-    };
-    let new = NewUnit {
+    let mut parents = Vec::new();
+    for (h, col) in [(Hierarchy::Legal, 0), (Hierarchy::Managing, 1)] {
+        for (code, span) in segments(&g.rows, |r| {
+            if col == 0 {
+                r.parent.clone()
+            } else {
+                r.managing.clone()
+            }
+        }) {
+            if let Some(code) = code {
+                match resolve_code(b, &code, span.from, span.to) {
+                    Some(p) => parents.push((h.clone(), p, span)),
+                    None => {
+                        report.rejected.push(orphan(t, b, first));
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    let spec = super::writes::UnitHistory {
         kind: first.kind.clone(),
-        name: first.name.clone(),
+        valid: crate::time::Interval {
+            from: g.from(),
+            to: g.to(),
+        },
+        names: segments(&g.rows, |r| r.name.clone()),
         code: Some(first.code.clone()),
-        parent: parent_of(b, first, &first.parent),
-        managing_parent: parent_of(b, first, &first.managing),
-        working_parent: None,
-        valid_from: g.from(),
-        valid_to: g.to(),
+        parents,
     };
-    let id = match b.add_unit(new) {
+    let id = match b.add_unit_history(spec) {
         Ok(id) => id,
-        Err(e @ (Error::AccessDenied { .. } | Error::Storage(_) | Error::Internal(_))) => return Err(e),
+        Err(e @ (Error::AccessDenied { .. } | Error::Storage(_) | Error::Internal(_))) => {
+            return Err(e)
+        }
         Err(e) => {
-            report.rejected.push(t.problem(first.row, "code", Some(&first.code), "unit.rejected", e.to_string()));
+            report.rejected.push(t.problem(
+                first.row,
+                "code",
+                Some(&first.code),
+                "unit.rejected",
+                e.to_string(),
+            ));
             return Ok(());
         }
     };
     report.units_created += 1;
+    // Lineage for the changes between consecutive rows.
     for pair in g.rows.windows(2) {
         let (prev, r) = (&pair[0], &pair[1]);
-        let mut events = Vec::new();
-        if r.name != prev.name {
-            events.push(Reorganisation::Rename {
-                unit: id,
-                date: r.from,
-                name: r.name.clone(),
-                note: None,
-            });
-        }
-        for (h, old, new) in [
-            (Hierarchy::Legal, &prev.parent, &r.parent),
-            (Hierarchy::Managing, &prev.managing, &r.managing),
-        ] {
-            if old != new {
-                if let Some(p) = parent_of(b, r, new) {
-                    events.push(Reorganisation::Move {
-                        unit: id,
-                        date: r.from,
-                        parent: p,
-                        hierarchy: h,
-                        note: None,
-                    });
-                }
-            }
-        }
-        for ev in events {
-            match b.reorganise(ev) {
-                Ok(_) => report.events += 1,
-                Err(e @ (Error::AccessDenied { .. } | Error::Storage(_) | Error::Internal(_))) => {
-                    return Err(e)
-                }
-                Err(e) => report.rejected.push(t.problem(r.row, "valid_from", Some(&r.from.to_string()), "unit.event_rejected", e.to_string())),
+        let kinds = [
+            (r.name != prev.name, ReorgKind::Rename),
+            (
+                r.parent != prev.parent || r.managing != prev.managing,
+                ReorgKind::Move,
+            ),
+        ];
+        for (changed, kind) in kinds {
+            if changed {
+                b.record_lineage(kind, r.from, vec![id], vec![id], None)?;
+                report.events += 1;
             }
         }
     }
@@ -480,30 +626,52 @@ fn record_lineage(b: &mut Batch<'_>, t: &Table, report: &mut ImportReport) -> Re
         let line = *line;
         let date_s = t.get(rec, "date").unwrap_or_default();
         let Ok(date) = NaiveDate::parse_from_str(date_s, "%Y-%m-%d") else {
-            report.rejected.push(t.problem(line, "date", Some(date_s), "reorg.bad_date", format!("{date_s:?} is not a date (YYYY-MM-DD)")));
+            report.rejected.push(t.problem(
+                line,
+                "date",
+                Some(date_s),
+                "reorg.bad_date",
+                format!("{date_s:?} is not a date (YYYY-MM-DD)"),
+            ));
             continue;
         };
         let ev = t.get(rec, "event").unwrap_or_default();
         let Some(kind) = ReorgKind::parse(ev) else {
-            report.rejected.push(t.problem(line, "event", Some(ev), "reorg.bad_event", format!("unknown event {ev:?} (merge, split, recode, rename, move, close, open)")));
+            report.rejected.push(t.problem(
+                line,
+                "event",
+                Some(ev),
+                "reorg.bad_event",
+                format!("unknown event {ev:?} (merge, split, recode, rename, move, close, open)"),
+            ));
             continue;
         };
         let before = date.pred_opt().unwrap_or(date);
         let mut resolve = |col: &str, on: NaiveDate| -> Option<Vec<UnitId>> {
             let raw = t.get(rec, col).unwrap_or_default();
             let mut out = Vec::new();
-            for c in raw.split([';', '|', ' ', '；', '、']).filter(|s| !s.is_empty()) {
+            for c in raw
+                .split([';', '|', ' ', '；', '、'])
+                .filter(|s| !s.is_empty())
+            {
                 match b.network().find_by_code(c, on) {
                     Ok(u) => out.push(u),
                     Err(e) => {
-                        report.rejected.push(t.problem(line, col, Some(c), "reorg.unknown_code", e.to_string()));
+                        report.rejected.push(t.problem(
+                            line,
+                            col,
+                            Some(c),
+                            "reorg.unknown_code",
+                            e.to_string(),
+                        ));
                         return None;
                     }
                 }
             }
             Some(out)
         };
-        let (Some(from), Some(to)) = (resolve("from_codes", before), resolve("to_codes", date)) else {
+        let (Some(from), Some(to)) = (resolve("from_codes", before), resolve("to_codes", date))
+        else {
             continue;
         };
         b.record_lineage(kind, date, from, to, t.get(rec, "note").map(str::to_owned))?;

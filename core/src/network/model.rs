@@ -179,7 +179,12 @@ impl Network {
     }
 
     /// The unit's parent in `hierarchy` on `date`, falling back to the legal parent.
-    pub fn parent_at(&self, unit: UnitId, hierarchy: &Hierarchy, date: NaiveDate) -> Option<UnitId> {
+    pub fn parent_at(
+        &self,
+        unit: UnitId,
+        hierarchy: &Hierarchy,
+        date: NaiveDate,
+    ) -> Option<UnitId> {
         self.parent_link_at(unit, hierarchy, date)
             .or_else(|| {
                 if *hierarchy == Hierarchy::Legal {
@@ -192,16 +197,23 @@ impl Network {
     }
 
     /// Units whose parent in `hierarchy` on `date` is `parent`, sorted by code, name, id.
-    pub fn children_at(&self, parent: UnitId, hierarchy: &Hierarchy, date: NaiveDate) -> Vec<UnitId> {
+    pub fn children_at(
+        &self,
+        parent: UnitId,
+        hierarchy: &Hierarchy,
+        date: NaiveDate,
+    ) -> Vec<UnitId> {
         let mut kids: Vec<UnitId> = self
             .links_to(parent)
             .filter_map(|(_, f)| match f {
                 Fact::UnitParent { unit, valid, .. } if valid.contains(date) => Some(*unit),
                 _ => None,
             })
-            .filter(|u| self.unit_exists(*u, date) && self.parent_at(*u, hierarchy, date) == Some(parent))
+            .filter(|u| {
+                self.unit_exists(*u, date) && self.parent_at(*u, hierarchy, date) == Some(parent)
+            })
             .collect();
-        kids.sort_by(|a, b| self.sort_key(*a, date).cmp(&self.sort_key(*b, date)));
+        kids.sort_by_cached_key(|u| self.sort_key(*u, date));
         kids.dedup();
         kids
     }
@@ -221,7 +233,7 @@ impl Network {
             .unit_ids()
             .filter(|u| self.unit_exists(*u, date) && self.parent_at(*u, hierarchy, date).is_none())
             .collect();
-        roots.sort_by(|a, b| self.sort_key(*a, date).cmp(&self.sort_key(*b, date)));
+        roots.sort_by_cached_key(|u| self.sort_key(*u, date));
         roots
     }
 }

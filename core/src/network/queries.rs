@@ -154,7 +154,12 @@ impl Network {
     }
 
     /// A unit as it was on `date`.
-    pub fn unit_view(&self, unit: UnitId, date: NaiveDate, hierarchy: &Hierarchy) -> Result<UnitView> {
+    pub fn unit_view(
+        &self,
+        unit: UnitId,
+        date: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<UnitView> {
         self.require_unit(unit, date)?;
         let (kind, valid) = match self.facts.get(&unit) {
             Some(Fact::Unit { kind, valid }) => (kind, *valid),
@@ -172,7 +177,12 @@ impl Network {
     }
 
     /// Ancestors of a unit on `date`, from the root down to the unit's parent.
-    pub fn ancestors(&self, unit: UnitId, date: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<UnitId>> {
+    pub fn ancestors(
+        &self,
+        unit: UnitId,
+        date: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<UnitId>> {
         self.require_unit(unit, date)?;
         let mut chain = Vec::new();
         let mut cur = unit;
@@ -199,7 +209,12 @@ impl Network {
     }
 
     /// The subtree under `root` (or under every root) on `date`, in pre-order.
-    pub fn tree(&self, roots: &[UnitId], date: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<TreeNode>> {
+    pub fn tree(
+        &self,
+        roots: &[UnitId],
+        date: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<TreeNode>> {
         let mut out = Vec::new();
         for &root in roots {
             let base = self.path_of(root, date, hierarchy)?;
@@ -230,9 +245,11 @@ impl Network {
             .facts
             .values()
             .filter_map(|f| match f {
-                Fact::UnitCode { unit, code: c, valid } if *c == code && valid.contains(date) => {
-                    Some(*unit)
-                }
+                Fact::UnitCode {
+                    unit,
+                    code: c,
+                    valid,
+                } if *c == code && valid.contains(date) => Some(*unit),
                 _ => None,
             })
             .filter(|u| self.unit_exists(*u, date))
@@ -242,7 +259,12 @@ impl Network {
 
     /// Resolves a name path such as `姑苏区/双塔街道` on `date`: the first name may be any
     /// unit's, each following name a child of the one before.
-    pub fn find_by_path(&self, path: &str, date: NaiveDate, hierarchy: &Hierarchy) -> Result<UnitId> {
+    pub fn find_by_path(
+        &self,
+        path: &str,
+        date: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<UnitId> {
         let parts: Vec<&str> = path
             .split(['/', '／', '>'])
             .map(str::trim)
@@ -361,7 +383,7 @@ impl Network {
                 }
             }
         }
-        out.sort_by(|a, b| (b.date, b.event).cmp(&(a.date, a.event)));
+        out.sort_by_key(|l| std::cmp::Reverse((l.date, l.event)));
         Ok(out)
     }
 
@@ -395,9 +417,7 @@ impl Network {
                         role: role.label().to_owned(),
                         role_zh: role.name_zh().to_owned(),
                         responsibility: responsibility.clone(),
-                        holder_titles: holder
-                            .map(|p| self.titles_at(p, date))
-                            .unwrap_or_default(),
+                        holder_titles: holder.map(|p| self.titles_at(p, date)).unwrap_or_default(),
                         holder: holder.and_then(|p| match self.facts.get(&p) {
                             Some(Fact::Person { name, .. }) => Some(holder_name(p, name)),
                             _ => None,
@@ -446,25 +466,29 @@ impl Network {
         let mut out: Vec<MembershipView> = self
             .attached_to(person)
             .filter_map(|(id, f)| match f {
-                Fact::Membership { post, person: p, valid } if *p == person => {
-                    match self.facts.get(post) {
-                        Some(Fact::Post { unit, body, role, .. }) => Some(MembershipView {
-                            membership: id,
-                            post: *post,
-                            role: role.label().to_owned(),
-                            role_zh: role.name_zh().to_owned(),
-                            unit: *unit,
-                            unit_name: self
-                                .name_at(*unit, valid.from)
-                                .or_else(|| self.last_name(*unit))
-                                .unwrap_or_default()
-                                .to_owned(),
-                            body: *body,
-                            valid: *valid,
-                        }),
-                        _ => None,
-                    }
-                }
+                Fact::Membership {
+                    post,
+                    person: p,
+                    valid,
+                } if *p == person => match self.facts.get(post) {
+                    Some(Fact::Post {
+                        unit, body, role, ..
+                    }) => Some(MembershipView {
+                        membership: id,
+                        post: *post,
+                        role: role.label().to_owned(),
+                        role_zh: role.name_zh().to_owned(),
+                        unit: *unit,
+                        unit_name: self
+                            .name_at(*unit, valid.from)
+                            .or_else(|| self.last_name(*unit))
+                            .unwrap_or_default()
+                            .to_owned(),
+                        body: *body,
+                        valid: *valid,
+                    }),
+                    _ => None,
+                },
                 _ => None,
             })
             .collect();
@@ -526,7 +550,10 @@ fn one_of(hits: BTreeSet<UnitId>, what: impl Fn() -> String) -> Result<UnitId> {
         (Some(_), Some(_)) => Err(Error::conflict(format!(
             "{} is ambiguous: units {}",
             what(),
-            hits.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")
+            hits.iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

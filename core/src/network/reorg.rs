@@ -133,10 +133,17 @@ impl Batch<'_> {
                 if name.is_empty() {
                     return Err(Error::invalid("name", "it is empty"));
                 }
-                self.replace_attribute(unit, date, "name", |f| match f {
-                    Fact::UnitName { .. } => true,
-                    _ => false,
-                }, |valid| Fact::UnitName { unit, name: name.clone(), valid })?;
+                self.replace_attribute(
+                    unit,
+                    date,
+                    "name",
+                    |f| matches!(f, Fact::UnitName { .. }),
+                    |valid| Fact::UnitName {
+                        unit,
+                        name: name.clone(),
+                        valid,
+                    },
+                )?;
                 (ReorgKind::Rename, date, vec![unit], vec![unit], note)
             }
             Reorganisation::Recode {
@@ -148,9 +155,17 @@ impl Batch<'_> {
                 let code = super::queries::normalise_code(&code);
                 let span = Interval::new(date, self.unit_interval(unit)?.to)?;
                 self.require_code_free(&code, &span, Some(unit))?;
-                self.replace_attribute(unit, date, "code", |f| matches!(f, Fact::UnitCode { .. }), |valid| {
-                    Fact::UnitCode { unit, code: code.clone(), valid }
-                })?;
+                self.replace_attribute(
+                    unit,
+                    date,
+                    "code",
+                    |f| matches!(f, Fact::UnitCode { .. }),
+                    |valid| Fact::UnitCode {
+                        unit,
+                        code: code.clone(),
+                        valid,
+                    },
+                )?;
                 (ReorgKind::Recode, date, vec![unit], vec![unit], note)
             }
             Reorganisation::Move {
@@ -235,7 +250,10 @@ impl Batch<'_> {
                 if n.valid_from != date {
                     return Err(Error::invalid(
                         "successor",
-                        format!("a new unit must open on the event date {date}, not {}", n.valid_from),
+                        format!(
+                            "a new unit must open on the event date {date}, not {}",
+                            n.valid_from
+                        ),
                     ));
                 }
                 self.add_unit(n)
@@ -317,12 +335,15 @@ impl Batch<'_> {
                 if v.from == date {
                     // Same-day correction of a link: end it where it began is impossible,
                     // so the new link replaces it outright.
-                    self.replace(id, Fact::UnitParent {
-                        unit,
-                        hierarchy: hierarchy.clone(),
-                        parent,
-                        valid: v,
-                    })?;
+                    self.replace(
+                        id,
+                        Fact::UnitParent {
+                            unit,
+                            hierarchy: hierarchy.clone(),
+                            parent,
+                            valid: v,
+                        },
+                    )?;
                     self.require_parent_covers(parent, &v, hierarchy)?;
                     return Ok(id);
                 }
@@ -376,9 +397,7 @@ impl Batch<'_> {
             .network()
             .links_to(unit)
             .filter_map(|(_, f)| match f {
-                Fact::UnitParent { unit: c, valid, .. }
-                    if valid.to.is_none_or(|t| t > date) =>
-                {
+                Fact::UnitParent { unit: c, valid, .. } if valid.to.is_none_or(|t| t > date) => {
                     Some(c.to_string())
                 }
                 _ => None,

@@ -184,6 +184,15 @@ pub struct NewOrganisation {
     pub valid_to: Option<NaiveDate>,
 }
 
+/// A unit with the history of its names and parents.
+pub(crate) struct UnitHistory {
+    pub kind: UnitKind,
+    pub valid: Interval,
+    pub names: Vec<(String, Interval)>,
+    pub code: Option<String>,
+    pub parents: Vec<(Hierarchy, UnitId, Interval)>,
+}
+
 fn non_empty(what: &str, s: &str) -> Result<String> {
     let t = s.trim();
     if t.is_empty() {
@@ -197,34 +206,73 @@ impl Batch<'_> {
     /// Adds a unit with its name, code and parents; returns its id.
     pub fn add_unit(&mut self, u: NewUnit) -> Result<UnitId> {
         let valid = Interval::new(u.valid_from, u.valid_to)?;
-        let name = non_empty("unit name", &u.name)?;
-        let code = u.code.as_deref().map(super::queries::normalise_code);
-        match u.parent {
-            Some(p) => self.require_writable(p)?,
-            None => self.require_unscoped("add a unit without a parent")?,
-        }
-        for (h, p) in [
+        let parents = [
             (Hierarchy::Legal, u.parent),
             (Hierarchy::Managing, u.managing_parent),
             (Hierarchy::Working, u.working_parent),
-        ] {
-            if let Some(p) = p {
-                self.require_parent_covers(p, &valid, &h)?;
+        ]
+        .into_iter()
+        .filter_map(|(h, p)| p.map(|p| (h, p, valid)))
+        .collect();
+        self.add_unit_history(UnitHistory {
+            kind: u.kind,
+            valid,
+            names: vec![(u.name, valid)],
+            code: u.code,
+            parents,
+        })
+    }
+
+    /// Adds a unit whose name and parents already changed over its life (as an imported
+    /// ledger describes it): every segment is validated like a single [`Batch::add_unit`].
+    pub(crate) fn add_unit_history(&mut self, u: UnitHistory) -> Result<UnitId> {
+        let valid = u.valid;
+        let code = u.code.as_deref().map(super::queries::normalise_code);
+        let legal: Vec<&(Hierarchy, UnitId, Interval)> = u
+            .parents
+            .iter()
+            .filter(|(h, _, _)| *h == Hierarchy::Legal)
+            .collect();
+        if legal.is_empty() {
+            self.require_unscoped("add a unit without a parent")?;
+        }
+        for (h, p, span) in &u.parents {
+            self.require_writable(*p)?;
+            if !valid.covers(span) {
+                return Err(Error::conflict(format!(
+                    "{} parent link over {span} outside the unit's existence {valid}",
+                    h.label()
+                )));
             }
+            self.require_parent_covers(*p, span, h)?;
         }
         if let Some(c) = &code {
             self.require_code_free(c, &valid, None)?;
+        }
+        let mut names = Vec::new();
+        for (name, span) in u.names {
+            if !valid.covers(&span) {
+                return Err(Error::conflict(format!(
+                    "name over {span} outside the unit's existence {valid}"
+                )));
+            }
+            names.push((non_empty("unit name", &name)?, span));
+        }
+        if names.is_empty() {
+            return Err(Error::invalid("unit name", "it is empty"));
         }
         let id = self.insert(Fact::Unit {
             kind: u.kind,
             valid,
         })?;
         self.grant(id);
-        self.insert(Fact::UnitName {
-            unit: id,
-            name,
-            valid,
-        })?;
+        for (name, span) in names {
+            self.insert(Fact::UnitName {
+                unit: id,
+                name,
+                valid: span,
+            })?;
+        }
         if let Some(code) = code {
             self.insert(Fact::UnitCode {
                 unit: id,
@@ -232,19 +280,13 @@ impl Batch<'_> {
                 valid,
             })?;
         }
-        for (hierarchy, p) in [
-            (Hierarchy::Legal, u.parent),
-            (Hierarchy::Managing, u.managing_parent),
-            (Hierarchy::Working, u.working_parent),
-        ] {
-            if let Some(parent) = p {
-                self.insert(Fact::UnitParent {
-                    unit: id,
-                    hierarchy,
-                    parent,
-                    valid,
-                })?;
-            }
+        for (hierarchy, parent, span) in u.parents {
+            self.insert(Fact::UnitParent {
+                unit: id,
+                hierarchy,
+                parent,
+                valid: span,
+            })?;
         }
         Ok(id)
     }
@@ -349,12 +391,17 @@ impl Batch<'_> {
                 m.post
             )));
         }
-        let clash = self.network().attached_to(m.post).find_map(|(id, f)| match f {
-            Fact::Membership { post, valid: v, .. } if *post == m.post && v.overlaps(&valid) => {
-                Some((id, *v))
-            }
-            _ => None,
-        });
+        let clash = self
+            .network()
+            .attached_to(m.post)
+            .find_map(|(id, f)| match f {
+                Fact::Membership { post, valid: v, .. }
+                    if *post == m.post && v.overlaps(&valid) =>
+                {
+                    Some((id, *v))
+                }
+                _ => None,
+            });
         if let Some((id, v)) = clash {
             return Err(Error::conflict(format!(
                 "post {} is already held over {v} (membership {id})",
@@ -387,7 +434,10 @@ impl Batch<'_> {
             _ => {
                 return Err(Error::invalid(
                     "record",
-                    format!("{id} is a {}; units end by reorganisation", fact.kind_name()),
+                    format!(
+                        "{id} is a {}; units end by reorganisation",
+                        fact.kind_name()
+                    ),
                 ))
             }
         };
@@ -405,15 +455,15 @@ impl Batch<'_> {
         self.require_writable(o.unit)?;
         self.require_unit_covers(o.unit, &valid, "organisation")?;
         let name = non_empty("organisation name", &o.name)?;
-        let (credit_code, warnings) = match o.credit_code.as_deref().filter(|s| !s.trim().is_empty())
-        {
-            Some(c) => {
-                let allow: Vec<&str> = o.credit_code_allow.iter().map(String::as_str).collect();
-                let parsed = CreditCode::parse(c, &allow)?;
-                (Some(parsed.value.as_str().to_owned()), parsed.warnings)
-            }
-            None => (None, Vec::new()),
-        };
+        let (credit_code, warnings) =
+            match o.credit_code.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(c) => {
+                    let allow: Vec<&str> = o.credit_code_allow.iter().map(String::as_str).collect();
+                    let parsed = CreditCode::parse(c, &allow)?;
+                    (Some(parsed.value.as_str().to_owned()), parsed.warnings)
+                }
+                None => (None, Vec::new()),
+            };
         let id = self.insert(Fact::Organisation {
             name,
             credit_code,
@@ -432,7 +482,12 @@ impl Batch<'_> {
     }
 
     /// Fails unless `unit` exists over all of `valid`.
-    pub(crate) fn require_unit_covers(&self, unit: UnitId, valid: &Interval, what: &str) -> Result<()> {
+    pub(crate) fn require_unit_covers(
+        &self,
+        unit: UnitId,
+        valid: &Interval,
+        what: &str,
+    ) -> Result<()> {
         match self.network().fact(unit) {
             Some(Fact::Unit { valid: uv, .. }) if uv.covers(valid) => Ok(()),
             Some(Fact::Unit { valid: uv, .. }) => Err(Error::conflict(format!(
@@ -453,7 +508,12 @@ impl Batch<'_> {
     }
 
     /// Fails if another unit has `code` on a day of `valid`.
-    pub(crate) fn require_code_free(&self, code: &str, valid: &Interval, except: Option<UnitId>) -> Result<()> {
+    pub(crate) fn require_code_free(
+        &self,
+        code: &str,
+        valid: &Interval,
+        except: Option<UnitId>,
+    ) -> Result<()> {
         let clash = self.network().facts().find_map(|(_, f)| match f {
             Fact::UnitCode {
                 unit,

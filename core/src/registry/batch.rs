@@ -67,7 +67,9 @@ impl Batch<'_> {
         if self.scope.covers(unit) {
             Ok(())
         } else {
-            Err(self.principal.denied(format!("unit {unit} is outside the scope")))
+            Err(self
+                .principal
+                .denied(format!("unit {unit} is outside the scope")))
         }
     }
 
@@ -77,7 +79,9 @@ impl Batch<'_> {
         if self.scope.is_everything() {
             Ok(())
         } else {
-            Err(self.principal.denied(format!("only an unscoped administrator may {action}")))
+            Err(self
+                .principal
+                .denied(format!("only an unscoped administrator may {action}")))
         }
     }
 

@@ -128,7 +128,11 @@ impl Registry {
         Registry::with_connection(None, store::open_memory()?, options)
     }
 
-    fn with_connection(path: Option<PathBuf>, conn: Connection, options: OpenOptions) -> Result<Registry> {
+    fn with_connection(
+        path: Option<PathBuf>,
+        conn: Connection,
+        options: OpenOptions,
+    ) -> Result<Registry> {
         let reg = Registry {
             inner: Arc::new(Inner {
                 path,
@@ -142,7 +146,10 @@ impl Registry {
         // A scoped principal's scope unit must exist.
         if let Some(scope) = reg.inner.principal.scope {
             let snap = reg.snapshot()?;
-            if !matches!(snap.network.fact(scope), Some(crate::network::Fact::Unit { .. })) {
+            if !matches!(
+                snap.network.fact(scope),
+                Some(crate::network::Fact::Unit { .. })
+            ) {
                 return Err(Error::not_found(format!("scope unit {scope}")));
             }
         }
@@ -153,7 +160,10 @@ impl Registry {
     pub fn close(self) -> std::result::Result<(), (Registry, Error)> {
         match Arc::try_unwrap(self.inner) {
             Ok(inner) => {
-                let conn = inner.writer.into_inner().unwrap_or_else(PoisonError::into_inner);
+                let conn = inner
+                    .writer
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
                 drop(inner.readers);
                 conn.close().map_err(|(c, e)| {
                     let reg = Registry {
@@ -244,7 +254,11 @@ impl Registry {
     }
 
     fn cached(&self, latest: TxId) -> Option<Arc<Snapshot>> {
-        let guard = self.inner.latest.read().unwrap_or_else(PoisonError::into_inner);
+        let guard = self
+            .inner
+            .latest
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         guard
             .as_ref()
             .filter(|s| s.network.transaction() == latest)
@@ -252,7 +266,11 @@ impl Registry {
     }
 
     fn remember(&self, snap: &Arc<Snapshot>) {
-        let mut guard = self.inner.latest.write().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self
+            .inner
+            .latest
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if guard
             .as_ref()
             .is_none_or(|s| s.network.transaction() < snap.network.transaction())
@@ -311,7 +329,12 @@ impl Registry {
                 (n, s)
             }
         };
-        let at = self.inner.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let at = self
+            .inner
+            .clock
+            .now()
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string();
         let role = format!("{:?}", p.role).to_lowercase();
         let txid = store::begin_transaction(
             &tx,
@@ -367,7 +390,12 @@ impl Registry {
     /// Records a read that revealed personal data.
     pub(crate) fn audit_read(&self, action: &str, target: &str) -> Result<()> {
         let p = &self.inner.principal;
-        let at = self.inner.clock.now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let at = self
+            .inner
+            .clock
+            .now()
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string();
         let role = format!("{:?}", p.role).to_lowercase();
         let mut conn = lock(&self.inner.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -24,7 +24,12 @@ fn no_args() -> Value {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(tag = "op", content = "args", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "op",
+    content = "args",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 enum Request {
     Unit {
         unit: UnitId,
@@ -109,6 +114,9 @@ enum Request {
     ImportUnits(UnitImportOptions),
 }
 
+/// A write answering with a value and warnings.
+type WriteOp<'a> = dyn Fn(&mut super::Batch<'_>) -> Result<(Value, Vec<Warning>)> + 'a;
+
 fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::Internal(format!("cannot encode result: {e}")))
 }
@@ -145,7 +153,8 @@ pub const OPERATIONS: &[&str] = &[
 impl Registry {
     /// Answers one JSON request (see the module docs and the README for the protocol).
     pub fn execute_json(&self, request: &str) -> Result<String> {
-        let mut raw: Value = serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
+        let mut raw: Value =
+            serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
         if let Some(obj) = raw.as_object_mut() {
             obj.entry("args").or_insert_with(no_args);
             if obj.get("args").is_some_and(Value::is_null) {
@@ -165,35 +174,52 @@ impl Registry {
 
     fn execute(&self, req: Request) -> Result<(TxId, Value, Vec<Warning>)> {
         use Request as R;
-        let read = |f: &dyn Fn(&super::View) -> Result<Value>| -> Result<(TxId, Value, Vec<Warning>)> {
-            let v = self.view()?;
-            Ok((v.transaction(), f(&v)?, Vec::new()))
-        };
-        let write = |f: &dyn Fn(&mut super::Batch<'_>) -> Result<(Value, Vec<Warning>)>| {
+        let read =
+            |f: &dyn Fn(&super::View) -> Result<Value>| -> Result<(TxId, Value, Vec<Warning>)> {
+                let v = self.view()?;
+                Ok((v.transaction(), f(&v)?, Vec::new()))
+            };
+        let write = |f: &WriteOp<'_>| {
             self.write(|b| {
                 let (v, w) = f(b)?;
                 Ok((b.transaction(), v, w))
             })
         };
         match req {
-            R::Unit { unit, as_of, hierarchy } => read(&|v| to_value(&v.unit(unit, as_of, &hierarchy)?)),
-            R::Tree { root, as_of, hierarchy } => read(&|v| to_value(&v.tree(root, as_of, &hierarchy)?)),
-            R::Ancestors { unit, as_of, hierarchy } => {
-                read(&|v| to_value(&v.ancestors(unit, as_of, &hierarchy)?))
-            }
-            R::Descendants { unit, as_of, hierarchy } => {
-                read(&|v| to_value(&v.descendants(unit, as_of, &hierarchy)?))
-            }
+            R::Unit {
+                unit,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.unit(unit, as_of, &hierarchy)?)),
+            R::Tree {
+                root,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.tree(root, as_of, &hierarchy)?)),
+            R::Ancestors {
+                unit,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.ancestors(unit, as_of, &hierarchy)?)),
+            R::Descendants {
+                unit,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.descendants(unit, as_of, &hierarchy)?)),
             R::FindByCode { code, as_of } => read(&|v| to_value(&v.find_by_code(&code, as_of)?)),
-            R::FindByPath { path, as_of, hierarchy } => {
-                read(&|v| to_value(&v.find_by_path(&path, as_of, &hierarchy)?))
-            }
+            R::FindByPath {
+                path,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.find_by_path(&path, as_of, &hierarchy)?)),
             R::Successors { unit, as_of } => read(&|v| to_value(&v.successors(unit, as_of)?)),
             R::Predecessors { unit } => read(&|v| to_value(&v.predecessors(unit)?)),
             R::PostHolders { unit, as_of } => read(&|v| to_value(&v.post_holders(unit, as_of)?)),
-            R::VacantPosts { under, as_of, hierarchy } => {
-                read(&|v| to_value(&v.vacant_posts(under, as_of, &hierarchy)?))
-            }
+            R::VacantPosts {
+                under,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.vacant_posts(under, as_of, &hierarchy)?)),
             R::PersonHistory { person } => read(&|v| to_value(&v.person_history(person)?)),
             R::History { id } => read(&|v| to_value(&v.history(id)?)),
             R::TransactionInfo { transaction } => {
@@ -217,8 +243,16 @@ impl Registry {
                 b.end(id, date)?;
                 Ok((Value::Null, vec![]))
             }),
-            R::SetParent { unit, hierarchy, parent, from } => write(&|b| {
-                Ok((json!(b.set_parent(unit, hierarchy.clone(), parent, from)?), vec![]))
+            R::SetParent {
+                unit,
+                hierarchy,
+                parent,
+                from,
+            } => write(&|b| {
+                Ok((
+                    json!(b.set_parent(unit, hierarchy.clone(), parent, from)?),
+                    vec![],
+                ))
             }),
             R::Reorganise(r) => write(&|b| Ok((to_value(&b.reorganise(r.clone())?)?, vec![]))),
             R::ImportUnits(opts) => {

@@ -70,7 +70,12 @@ impl View {
     /// The tree under `root` on `as_of` in pre-order; without a root, every tree the
     /// principal's scope covers on that date (for a 姑苏区 principal in 2003: 沧浪区,
     /// 平江区 and 金阊区).
-    pub fn tree(&self, root: Option<UnitId>, as_of: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<TreeNode>> {
+    pub fn tree(
+        &self,
+        root: Option<UnitId>,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<TreeNode>> {
         let net = &self.snap.network;
         let roots = match root {
             Some(r) => {
@@ -90,7 +95,7 @@ impl View {
                                 .is_none_or(|p| !self.snap.scope.covers(p))
                     })
                     .collect();
-                roots.sort_by(|a, b| net.sort_key(*a, as_of).cmp(&net.sort_key(*b, as_of)));
+                roots.sort_by_cached_key(|u| net.sort_key(*u, as_of));
                 roots
             }
         };
@@ -98,7 +103,12 @@ impl View {
     }
 
     /// Ancestors of `unit` on `as_of`, root first.
-    pub fn ancestors(&self, unit: UnitId, as_of: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<UnitView>> {
+    pub fn ancestors(
+        &self,
+        unit: UnitId,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<UnitView>> {
         self.require_scope(unit)?;
         let net = &self.snap.network;
         net.ancestors(unit, as_of, hierarchy)?
@@ -108,7 +118,12 @@ impl View {
     }
 
     /// Every unit below `unit` on `as_of`, in pre-order.
-    pub fn descendants(&self, unit: UnitId, as_of: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<UnitView>> {
+    pub fn descendants(
+        &self,
+        unit: UnitId,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<UnitView>> {
         let mut t = self.tree(Some(unit), as_of, hierarchy)?;
         t.remove(0);
         Ok(t.into_iter().map(|n| n.unit).collect())
@@ -122,7 +137,12 @@ impl View {
 
     /// The unit at a name path (`姑苏区/双塔街道`) on `as_of`; historical names resolve
     /// for historical dates.
-    pub fn find_by_path(&self, path: &str, as_of: NaiveDate, hierarchy: &Hierarchy) -> Result<UnitView> {
+    pub fn find_by_path(
+        &self,
+        path: &str,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<UnitView> {
         let u = self.snap.network.find_by_path(path, as_of, hierarchy)?;
         self.unit(u, as_of, hierarchy)
     }
@@ -147,7 +167,11 @@ impl View {
         let visible = self.reg.principal().role.sees_personal_data();
         PersonRef {
             id,
-            name: if visible { name.to_owned() } else { mask_name(name) },
+            name: if visible {
+                name.to_owned()
+            } else {
+                mask_name(name)
+            },
             masked: !visible,
         }
     }
@@ -163,6 +187,7 @@ impl View {
     pub fn post_holders(&self, unit: UnitId, as_of: NaiveDate) -> Result<Vec<PostHolding>> {
         self.reg.principal().require_people()?;
         self.require_scope(unit)?;
+        self.snap.network.require_unit(unit, as_of)?;
         let out = self
             .snap
             .network
@@ -173,7 +198,12 @@ impl View {
     }
 
     /// Posts in `under`'s subtree that nobody holds on `as_of`.
-    pub fn vacant_posts(&self, under: UnitId, as_of: NaiveDate, hierarchy: &Hierarchy) -> Result<Vec<PostHolding>> {
+    pub fn vacant_posts(
+        &self,
+        under: UnitId,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<PostHolding>> {
         let net = &self.snap.network;
         let mut out = Vec::new();
         for node in self.tree(Some(under), as_of, hierarchy)? {
@@ -270,7 +300,9 @@ impl View {
                 }
                 other => {
                     let units = self.owning_units(other);
-                    if !self.snap.scope.is_everything() && !units.iter().any(|u| self.snap.scope.covers(*u)) {
+                    if !self.snap.scope.is_everything()
+                        && !units.iter().any(|u| self.snap.scope.covers(*u))
+                    {
                         return Err(p.denied(format!("record {id} is outside the scope")));
                     }
                 }

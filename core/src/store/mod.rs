@@ -121,7 +121,9 @@ pub(crate) fn load_network(conn: &Connection, at: Option<TxId>) -> Result<Networ
         transaction: tx,
         ..Network::default()
     };
-    let rows = stmt.query_map([tx], |r| Ok((r.get::<_, FactId>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map([tx], |r| {
+        Ok((r.get::<_, FactId>(0)?, r.get::<_, String>(1)?))
+    })?;
     for row in rows {
         let (id, body) = row?;
         let fact: Fact = serde_json::from_str(&body)
@@ -199,11 +201,14 @@ pub struct FactVersion {
 
 /// Every recorded version of a fact, oldest first.
 pub(crate) fn fact_history(conn: &Connection, id: FactId) -> Result<Vec<(FactVersion, Fact)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT sys_from, sys_to, body FROM fact WHERE id = ?1 ORDER BY version",
-    )?;
+    let mut stmt = conn
+        .prepare_cached("SELECT sys_from, sys_to, body FROM fact WHERE id = ?1 ORDER BY version")?;
     let rows = stmt.query_map([id], |r| {
-        Ok((r.get::<_, TxId>(0)?, r.get::<_, Option<TxId>>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, TxId>(0)?,
+            r.get::<_, Option<TxId>>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {

@@ -1,0 +1,58 @@
+# shiliu — the two commands of the README:
+#   make run    the main job (the Suzhou example on the embedded SQLite default)
+#   make test   every test of every face (Rust, C, Python), installing what it needs
+#
+# Nothing outside the repository is touched except cargo's own download cache: the
+# Python tools live in .venv (exact pins in python/requirements-dev.txt), created once.
+
+SHELL      := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO      ?= cargo
+PYTHON     ?= python3
+VENV       := .venv
+VPY        := $(VENV)/bin/python
+LIBDIR     := target/debug
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
+
+.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench clean
+
+run:
+	$(CARGO) run --release --example suzhou
+
+test: lint rust-test c-test py-test
+	@echo "== all tests passed =="
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+rust-test:
+	$(CARGO) test --workspace --exclude shiliu-python
+
+# The C library, with the SONAME link the loader looks for.
+ffi-lib:
+	$(CARGO) build -p shiliu-ffi
+	ln -sf libshiliu.so $(LIBDIR)/libshiliu.so.0
+
+c-test: ffi-lib
+	bash tests/c/run.sh $(LIBDIR)
+
+$(VENV)/.installed: python/requirements-dev.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -r python/requirements-dev.txt
+	touch $@
+
+py-env: $(VENV)/.installed
+
+py-build: py-env
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
+
+py-test: py-build
+	cd python && ../$(VPY) -m pytest -q
+	cd python && ../$(VPY) -m mypy.stubtest shiliu._native --allowlist stubtest-allowlist.txt
+	cd python && ../$(VPY) -m mypy --strict shiliu tests
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) .cache
