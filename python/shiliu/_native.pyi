@@ -1,0 +1,169 @@
+"""Type stubs of ``shiliu._native``, the Rust extension module (python/src/lib.rs).
+
+The typed, documented API is the pure-Python package ``shiliu``; this module is its
+thin native layer. Every class is immutable (``frozen``) and none can be constructed
+from Python: values come from the module's functions and ``Registry``'s constructors.
+"""
+
+import datetime
+import os
+from typing import ClassVar, final
+
+__all__ = [
+    "ShiliuError",
+    "ValidationError",
+    "InvalidIdNumber",
+    "InvalidEthnicity",
+    "NotFoundError",
+    "AccessDenied",
+    "StorageError",
+    "ConflictError",
+    "InternalError",
+    "__version__",
+    "FORMAT_VERSION",
+    "ethnicity",
+    "ethnicities",
+    "parse_id_number",
+    "parse_division_code",
+    "parse_credit_code",
+    "Warning",
+    "Ethnicity",
+    "IdNumber",
+    "Registry",
+]
+
+__version__: str
+"""The library version (``MAJOR.MINOR.PATCH``)."""
+FORMAT_VERSION: int
+"""Version of the JSON documents shiliu reads and writes."""
+
+# -- exceptions ------------------------------------------------------------------------
+# Created at import with ``type()``; their ``__module__`` is ``shiliu``. Instances carry
+# the stable numeric ``code`` (kind × 1000 + n) and the ``kind`` name of the error.
+
+class ShiliuError(Exception):
+    """Base of every shiliu error; carries .code (stable number) and .kind."""
+
+    code: int
+    kind: str
+
+class ValidationError(ShiliuError, ValueError):
+    """Input that is not valid."""
+
+class InvalidIdNumber(ValidationError):
+    """A citizen ID number that fails GB 11643-1999."""
+
+class InvalidEthnicity(ValidationError):
+    """An ethnicity notation nobody recognises."""
+
+class NotFoundError(ShiliuError, LookupError):
+    """Something named does not exist (on the date)."""
+
+class AccessDenied(ShiliuError, PermissionError):
+    """The principal may not do or see this."""
+
+class StorageError(ShiliuError):
+    """The database file or the file system failed."""
+
+class ConflictError(ShiliuError):
+    """The request contradicts the record."""
+
+class InternalError(ShiliuError):
+    """A bug in shiliu."""
+
+# -- values ----------------------------------------------------------------------------
+
+@final
+class Warning:
+    """A warning raised while parsing or importing (data, never a Python ``Warning``)."""
+
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    @property
+    def code(self) -> str:
+        """Stable code, e.g. ``ethnicity.legacy_name``."""
+    @property
+    def message(self) -> str:
+        """English message."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+
+@final
+class Ethnicity:
+    """An ethnic group of GB/T 3304-1991 (or a practice code 97/98)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def roman(self) -> str: ...
+    @property
+    def alpha2(self) -> str: ...
+    @property
+    def is_minority(self) -> bool: ...
+    @property
+    def is_standard(self) -> bool: ...
+    @property
+    def warnings(self) -> list[Warning]:
+        """Warnings raised while parsing (legacy name, practice code)."""
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class IdNumber:
+    """A validated citizen ID number."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def birth_date(self) -> datetime.date: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def upgraded(self) -> bool: ...
+    @property
+    def masked(self) -> str: ...
+    @property
+    def warnings(self) -> list[Warning]: ...
+
+# -- functions -------------------------------------------------------------------------
+
+def ethnicity(value: str) -> Ethnicity:
+    """Parses an ethnicity in any ledger notation."""
+
+def ethnicities() -> list[Ethnicity]:
+    """The 56 standard groups in code order."""
+
+def parse_id_number(value: str, today: datetime.date | None = None) -> IdNumber:
+    """Parses a citizen ID number; `today` bounds the birth date (default: the system date)."""
+
+def parse_division_code(value: str) -> tuple[str, str, str, str | None, list[Warning]]:
+    """Parses a division code; returns (code, level, level_zh, parent, warnings)."""
+
+def parse_credit_code(value: str, allow: list[str] | None = None) -> tuple[str, bool, list[Warning]]:
+    """Parses a unified social credit code; returns (code, check_ok, warnings)."""
+
+# -- the registry ----------------------------------------------------------------------
+
+@final
+class Registry:
+    """A registry handle. Thread-safe: use one from many threads at once."""
+
+    @staticmethod
+    def open(path: str | os.PathLike[str], options: str | None = None) -> Registry:
+        """Opens (creating if needed) a registry file; `options` is the JSON of open options."""
+    @staticmethod
+    def in_memory(options: str | None = None) -> Registry:
+        """Opens a private in-memory registry."""
+    def execute(self, request: str) -> str:
+        """Answers one JSON request (`{"op": ..., "args": {...}}`) with a JSON response."""
+    def transaction(self) -> int:
+        """The newest recorded transaction (0 for an empty registry)."""
+    def close(self) -> None:
+        """Closes the handle (idempotent). Queries still running finish first."""
+    @property
+    def closed(self) -> bool:
+        """Whether the handle is closed."""
