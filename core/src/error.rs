@@ -333,3 +333,71 @@ impl<T> Parsed<T> {
         }
     }
 }
+
+/// Fields whose values are dates: a bad value there is an [`Error::InvalidDate`].
+const DATE_FIELDS: &[&str] = &[
+    "as_of",
+    "date",
+    "valid_from",
+    "valid_to",
+    "from",
+    "to",
+    "today",
+];
+
+/// Reads a JSON document into `T`. Syntax errors give line and column; content errors give
+/// the path of the field (`args.as_of`), and a bad date is an [`Error::InvalidDate`]
+/// naming its field. No other value is echoed.
+pub fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::json(what, &e))?;
+    from_json_value(what, value)
+}
+
+/// Like [`from_json`], for an already parsed document.
+pub fn from_json_value<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T> {
+    serde_path_to_error::deserialize::<_, T>(&value).map_err(|e| {
+        let path = e.path().to_string();
+        let mut at = Some(&value);
+        for seg in e.path().iter() {
+            at = at.and_then(|v| match seg {
+                serde_path_to_error::Segment::Map { key } => v.get(key.as_str()),
+                serde_path_to_error::Segment::Enum { variant } => v.get(variant.as_str()),
+                serde_path_to_error::Segment::Seq { index } => v.get(*index),
+                _ => None,
+            });
+        }
+        let last = path.rsplit('.').next().unwrap_or_default();
+        match at.and_then(serde_json::Value::as_str) {
+            Some(s) if DATE_FIELDS.contains(&last) => Error::InvalidDate {
+                field: path.clone(),
+                input: s.to_owned(),
+            },
+            _ => {
+                let inner = Error::json(what, e.inner());
+                let reason = match inner {
+                    Error::InvalidJson { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                // Positions are meaningless for an in-memory value; the path says where.
+                let reason = reason
+                    .split(" at line")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let detail = e.inner().to_string();
+                let detail = detail
+                    .split(['"', '`'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches([' ', ':']);
+                Error::InvalidJson {
+                    what: what.to_owned(),
+                    reason: format!("{reason} at {path} ({detail})"),
+                }
+            }
+        }
+    })
+}

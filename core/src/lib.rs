@@ -23,7 +23,9 @@ pub mod time;
 
 pub use access::{Principal, Role};
 pub use error::{Error, ErrorKind, IdNumberProblem, Parsed, Result, Warning};
-pub use registry::{Batch, OpenOptions, PersonHistory, Registry, View, FORMAT_VERSION, OPERATIONS};
+pub use registry::{
+    Batch, OpenOptions, OrganisationView, PersonHistory, Registry, View, FORMAT_VERSION, OPERATIONS,
+};
 pub use time::{Clock, Interval};
 
 /// The library version (`MAJOR.MINOR.PATCH`).

@@ -193,3 +193,38 @@ fn principals_are_validated() {
     let bad = OpenOptions::from_json(r#"{"principal":{"name":"x","role":"king"}}"#).unwrap_err();
     assert_eq!(bad.code(), 1007);
 }
+
+#[test]
+fn the_analyst_sees_no_person_through_the_back_door() {
+    let (path, s) = built("backdoor");
+    let admin = Registry::open(&path, OpenOptions::default()).unwrap();
+    let v = admin.view().unwrap();
+    let membership = v
+        .network()
+        .facts()
+        .find_map(|(id, f)| matches!(f, shiliu::network::Fact::Membership { .. }).then_some(id))
+        .unwrap();
+    let tx = v.transaction();
+    let analyst = as_principal(&path, Role::Analyst, s.gusu);
+    let av = analyst.view().unwrap();
+    assert_eq!(
+        av.history(membership).unwrap_err().kind(),
+        ErrorKind::AccessDenied
+    );
+    assert_eq!(
+        av.transaction_info(tx).unwrap_err().kind(),
+        ErrorKind::AccessDenied
+    );
+    let viewer = as_principal(&path, Role::Viewer, s.gusu);
+    assert_eq!(
+        viewer
+            .view()
+            .unwrap()
+            .transaction_info(tx)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::AccessDenied
+    );
+    let op = as_principal(&path, Role::Operator, s.gusu);
+    assert_eq!(op.view().unwrap().transaction_info(tx).unwrap().id, tx);
+}

@@ -408,3 +408,71 @@ fn splits_open_successors_and_close_the_unit() {
     assert!(v.unit(street, d("2020-01-01"), &Hierarchy::Legal).is_err());
     assert!(v.unit(street, d("2019-12-31"), &Hierarchy::Legal).is_ok());
 }
+
+#[test]
+fn ending_a_record_ends_what_hangs_off_it_and_never_lengthens_it() {
+    let (reg, s) = registry();
+    let v = reg.view().unwrap();
+    let before = v.post_holders(s.pingjianglu, d("2010-01-01")).unwrap();
+    assert!(before.len() >= 3);
+    let body = before[0].body.unwrap();
+    // Ending the leadership group ends its posts and their memberships.
+    reg.write(|b| b.end(body, d("2006-01-01"))).unwrap();
+    let v = reg.view().unwrap();
+    let after = v.post_holders(s.pingjianglu, d("2010-01-01")).unwrap();
+    assert!(after.iter().all(|h| h.body != Some(body)), "{after:?}");
+    let member = v
+        .network()
+        .facts()
+        .find_map(|(id, f)| match f {
+            shiliu::network::Fact::Membership { post, valid, .. } if *post == before[0].post => {
+                Some((id, *valid))
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(member.1.to, Some(d("2006-01-01")));
+    // An end after the current end would lengthen the record: refused.
+    let e = reg.write(|b| b.end(member.0, d("2010-01-01"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    // An end on or before the start is an invalid interval.
+    let e = reg.write(|b| b.end(member.0, d("2001-01-01"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+}
+
+#[test]
+fn requests_name_what_is_wrong() {
+    let (reg, s) = registry();
+    let run = |req: String| {
+        reg.execute_json(&req)
+            .map_err(|e| (e.code(), e.to_string()))
+    };
+    let tree = |args: &str| run(format!(r#"{{"op":"tree","args":{args}}}"#));
+    let (code, msg) = tree(r#"{"as_of":"2024-02-30"}"#).unwrap_err();
+    assert_eq!(code, 1005);
+    assert!(msg.contains("tree.as_of"), "{msg}");
+    let (code, msg) = tree(r#"{"as_of":"2024-01-01","hierarchy":"workng"}"#).unwrap_err();
+    assert_eq!(code, 1007);
+    assert!(
+        msg.contains("tree.hierarchy") && msg.contains("expected legal, managing or working"),
+        "{msg}"
+    );
+    let (code, msg) = run(r#"{"op":"explode"}"#.into()).unwrap_err();
+    assert_eq!(code, 1006);
+    assert!(msg.contains("expected one of unit, tree"), "{msg}");
+    let ok = tree(&format!(
+        r#"{{"root":{},"as_of":"2003-06-30","hierarchy":"工作"}}"#,
+        s.fuqian
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&ok).unwrap();
+    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["transaction"], reg.view().unwrap().transaction());
+    assert_eq!(doc["result"][1]["name"], "北片");
+    // Merging a unit into itself is refused.
+    let merge = format!(
+        r#"{{"op":"reorganise","args":{{"event":"merge","date":"2020-01-01","units":[{0}],"into":{0}}}}}"#,
+        s.gusu
+    );
+    assert_eq!(run(merge).unwrap_err().0, 1006);
+}

@@ -72,14 +72,14 @@
 
 // An error: status, stable code and message. Owned by the caller; free it with
 // `shiliu_error_free`. Its message stays valid until then.
-struct shiliu_error;
+typedef struct shiliu_error shiliu_error;
 
 // An open registry acting for one principal. Opaque.
 //
 // Thread safety: a handle may be used from many threads at once (queries run in
 // parallel; writes are serialised), except `shiliu_registry_close`, which must not race
 // with any other call on the same handle. shiliu starts no threads of its own.
-struct shiliu_registry;
+typedef struct shiliu_registry shiliu_registry;
 
 #ifdef __cplusplus
 extern "C" {

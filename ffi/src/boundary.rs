@@ -111,14 +111,18 @@ pub(crate) fn str_arg<'a>(what: &str, ptr: *const u8, len: usize) -> Result<&'a 
         .map_err(|e| Error::invalid(what, format!("not valid UTF-8 (byte {})", e.valid_up_to())))
 }
 
-/// Like [`str_arg`], but NULL means "not given".
+/// Like [`str_arg`], but NULL (with length 0) means "not given".
 pub(crate) fn opt_str_arg<'a>(
     what: &str,
     ptr: *const u8,
     len: usize,
 ) -> Result<Option<&'a str>, Error> {
     if ptr.is_null() {
-        Ok(None)
+        if len == 0 {
+            Ok(None)
+        } else {
+            Err(Error::invalid(what, "NULL pointer with a non-zero length"))
+        }
     } else {
         str_arg(what, ptr, len).map(Some)
     }

@@ -19,7 +19,7 @@ use std::ffi::{c_char, CStr, CString};
 
 use serde_json::json;
 use shiliu_core::codes::{CreditCode, DivisionCode, Ethnicity, IdNumber};
-use shiliu_core::{Error, Parsed, FORMAT_VERSION};
+use shiliu_core::{Parsed, FORMAT_VERSION};
 
 /// Major version of the library.
 pub const SHILIU_VERSION_MAJOR: u32 = 0;
@@ -248,7 +248,7 @@ pub unsafe extern "C" fn shiliu_credit_code_parse(
         || {},
         || {
             let allow: Vec<String> = match opt_str_arg("allow list", allow_json, allow_len)? {
-                Some(j) => serde_json::from_str(j).map_err(|e| Error::json("allow list", &e))?,
+                Some(j) => shiliu_core::error::from_json("allow list", j)?,
                 None => Vec::new(),
             };
             let allow: Vec<&str> = allow.iter().map(String::as_str).collect();

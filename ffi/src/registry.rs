@@ -10,7 +10,7 @@ use shiliu_core::network::{
 };
 use shiliu_core::{Batch, Error, OpenOptions, Registry};
 
-use crate::boundary::{give, give_string, guard, opt_str_arg, shiliu_error, str_arg};
+use crate::boundary::{give, give_string, guard, opt_str_arg, out_arg, shiliu_error, str_arg};
 
 /// An open registry acting for one principal. Opaque.
 ///
@@ -58,7 +58,7 @@ fn open_with(
         err,
         || {},
         || {
-            crate::boundary::out_arg("registry output", out)?;
+            out_arg("registry output", out)?;
             let reg = open()?;
             let boxed = Box::into_raw(Box::new(shiliu_registry {
                 reg,
@@ -96,8 +96,8 @@ pub unsafe extern "C" fn shiliu_registry_open(
 ) -> i32 {
     open_with(out, err, || {
         let path = str_arg("path", path, path_len)?;
-        if path.is_empty() {
-            return Err(Error::invalid("path", "it is empty"));
+        if path.is_empty() || path.contains('\0') {
+            return Err(Error::invalid("path", "it is empty or contains a NUL byte"));
         }
         Registry::open(path, options(options_json, options_len)?)
     })
@@ -149,6 +149,7 @@ pub unsafe extern "C" fn shiliu_registry_execute(
     err: *mut *mut shiliu_error,
 ) -> i32 {
     with_registry(reg, err, |r| {
+        out_arg("output string", out_json)?;
         let req = str_arg("request", request, len)?;
         give_string(out_json, r.execute_json(req)?)
     })
@@ -180,8 +181,9 @@ fn add<T: DeserializeOwned>(
     f: impl FnOnce(&mut Batch<'_>, T) -> Result<i64, Error>,
 ) -> i32 {
     with_registry(reg, err, |r| {
+        out_arg("id output", out_id)?;
         let text = str_arg(what, json, len)?;
-        let spec: T = serde_json::from_str(text).map_err(|e| Error::json(what, &e))?;
+        let spec: T = shiliu_core::error::from_json(what, text)?;
         let id = r.write(|b| f(b, spec))?;
         give("id output", out_id, id)
     })
@@ -341,9 +343,9 @@ pub unsafe extern "C" fn shiliu_registry_reorganise(
     err: *mut *mut shiliu_error,
 ) -> i32 {
     with_registry(reg, err, |r| {
+        out_arg("output string", out_json)?;
         let text = str_arg("reorganisation", json, len)?;
-        let spec: Reorganisation =
-            serde_json::from_str(text).map_err(|e| Error::json("reorganisation", &e))?;
+        let spec: Reorganisation = shiliu_core::error::from_json("reorganisation", text)?;
         let (tx, outcome) = r.write(|b| Ok((b.transaction(), b.reorganise(spec)?)))?;
         let doc = serde_json::json!({
             "format": shiliu_core::FORMAT_VERSION,
@@ -373,6 +375,7 @@ pub unsafe extern "C" fn shiliu_registry_import_units(
     err: *mut *mut shiliu_error,
 ) -> i32 {
     with_registry(reg, err, |r| {
+        out_arg("output string", out_json)?;
         let opts = UnitImportOptions {
             path: str_arg("path", path, path_len)?.to_owned(),
             reorganisations: opt_str_arg("reorganisations path", reorg_path, reorg_len)?

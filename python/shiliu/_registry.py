@@ -76,14 +76,33 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _table(rows: list[dict[str, Any]]) -> Table:
+UNIT_COLUMNS = ("id", "kind", "kind_zh", "name", "code", "parent", "valid_from", "valid_to")
+TREE_COLUMNS = (*UNIT_COLUMNS, "depth", "path")
+LINEAGE_COLUMNS = (
+    "event", "kind", "kind_zh", "date", "predecessor", "predecessor_name", "successor", "successor_name",
+)
+HOLDER_COLUMNS = (
+    "post", "unit", "body", "body_name", "role", "role_zh", "responsibility",
+    "holder_id", "holder_name", "holder_masked", "holder_titles",
+)
+ORGANISATION_COLUMNS = ("id", "name", "credit_code", "unit", "kind", "valid_from", "valid_to")
+_ID_COLUMNS = {"id", "parent", "unit", "post", "body", "holder_id", "event", "predecessor", "successor"}
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
+    """A DataFrame with the given columns (ids as nullable integers, so an empty result
+    still has its columns and a missing parent is <NA>, not a float NaN); without pandas,
+    the list of dicts."""
     rows = [_flatten(r) for r in rows]
     try:
         # Imported by name: pandas is optional and ships no type information.
         pd: Any = importlib.import_module("pandas")
     except ImportError:
         return rows
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for col in _ID_COLUMNS.intersection(columns):
+        frame[col] = frame[col].astype("Int64")
+    return frame
 
 
 class Registry:
@@ -305,15 +324,15 @@ class Registry:
     def tree(self, as_of: DateLike, root: int | None = None, hierarchy: Hierarchy = "legal") -> Table:
         """The tree under ``root`` (or every tree in scope) on ``as_of``, in pre-order,
         with ``depth`` and ``path`` columns."""
-        return _table(self.execute("tree", root=root, as_of=as_of, hierarchy=hierarchy))
+        return _table(self.execute("tree", root=root, as_of=as_of, hierarchy=hierarchy), TREE_COLUMNS)
 
     def ancestors(self, unit: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
         """The ancestors of ``unit`` on ``as_of``, root first."""
-        return _table(self.execute("ancestors", unit=unit, as_of=as_of, hierarchy=hierarchy))
+        return _table(self.execute("ancestors", unit=unit, as_of=as_of, hierarchy=hierarchy), UNIT_COLUMNS)
 
     def descendants(self, unit: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
         """Every unit below ``unit`` on ``as_of``, in pre-order."""
-        return _table(self.execute("descendants", unit=unit, as_of=as_of, hierarchy=hierarchy))
+        return _table(self.execute("descendants", unit=unit, as_of=as_of, hierarchy=hierarchy), UNIT_COLUMNS)
 
     def find_by_code(self, code: str, as_of: DateLike) -> dict[str, Any]:
         """The unit holding ``code`` on ``as_of``."""
@@ -325,22 +344,27 @@ class Registry:
 
     def successors(self, unit: int, as_of: DateLike) -> Table:
         """What carries ``unit`` on at ``as_of`` (itself while it exists)."""
-        return _table(self.execute("successors", unit=unit, as_of=as_of))
+        return _table(self.execute("successors", unit=unit, as_of=as_of), UNIT_COLUMNS)
 
     def predecessors(self, unit: int) -> Table:
         """Every lineage step leading into ``unit``, newest first."""
-        return _table(self.execute("predecessors", unit=unit))
+        return _table(self.execute("predecessors", unit=unit), LINEAGE_COLUMNS)
 
     def post_holders(self, unit: int, as_of: DateLike) -> Table:
         """The posts of ``unit`` and its bodies on ``as_of`` with their holders
         (names masked unless the principal may see them)."""
         rows = self.execute("post_holders", unit=unit, as_of=as_of)
-        return _table([_holder(r) for r in rows])
+        return _table([_holder(r) for r in rows], HOLDER_COLUMNS)
 
     def vacant_posts(self, under: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
         """Posts in ``under``'s subtree that nobody holds on ``as_of``."""
         rows = self.execute("vacant_posts", under=under, as_of=as_of, hierarchy=hierarchy)
-        return _table([_holder(r) for r in rows])
+        return _table([_holder(r) for r in rows], HOLDER_COLUMNS)
+
+    def organisations(self, under: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
+        """Organisations in the jurisdiction (辖区单位) located in ``under``'s subtree on ``as_of``."""
+        rows = self.execute("organisations", under=under, as_of=as_of, hierarchy=hierarchy)
+        return _table(rows, ORGANISATION_COLUMNS)
 
     def person_history(self, person: int) -> dict[str, Any]:
         """A person's posts and positions over time."""

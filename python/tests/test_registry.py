@@ -204,10 +204,21 @@ def test_raw_protocol(reg: shiliu.Registry, suzhou: Suzhou) -> None:
     assert doc["transaction"] == reg.transaction
     assert doc["result"]["id"] == suzhou.gusu and doc["warnings"] == []
     assert reg.execute("unit", unit=suzhou.gusu, as_of=TODAY)["valid"] == {"from": "2012-09-01"}
-    for bad in ('{"op": "drop_everything"}', '{"op": "unit", "args": {"unit": 1}}', "not json", "[]"):
+    cases = [
+        ('{"op": "drop_everything"}', 1006),  # unknown op: the message lists the valid ones
+        ("[]", 1006),
+        ('{"op": "unit", "args": {"unit": 1}}', 1007),  # a missing field
+        ("not json", 1007),
+        ('{"op": "tree", "args": {"as_of": "2024-02-30"}}', 1005),  # a date names its field
+    ]
+    for bad, code in cases:
         with pytest.raises(shiliu.ValidationError) as info:
             reg._native.execute(bad)
-        assert info.value.code == 1007
+        assert info.value.code == code, bad
+    with pytest.raises(shiliu.ValidationError, match="drop_everything.*expected one of"):
+        reg._native.execute('{"op": "drop_everything"}')
+    with pytest.raises(shiliu.ValidationError, match="tree.as_of"):
+        reg._native.execute('{"op": "tree", "args": {"as_of": "2024-02-30"}}')
     with pytest.raises(shiliu.ValidationError):
         reg.execute("unit", unit=suzhou.gusu, as_of=TODAY, colour="red")
 

@@ -77,22 +77,69 @@ vocabulary! {
     }
 }
 
-vocabulary! {
-    /// A hierarchy of units. Every unit has a legal parent; other hierarchies fall back to it.
-    Hierarchy {
-        /// 法定隶属 — the legal parent (the default).
-        Legal => "legal", "法定" | "隶属";
-        /// 管理 — the managing parent (an industrial park managing streets of two districts).
-        Managing => "managing", "管理" | "托管";
-        /// 工作 — the working parent (a street's 联络片 grouping its communities).
-        Working => "working", "工作" | "联络";
+/// A hierarchy of units. Every unit has a legal parent; the others fall back to it where
+/// a unit has no parent of their own. A closed set: an unknown name is an error, so a
+/// typo never creates a hierarchy nobody queries.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub enum Hierarchy {
+    /// 法定隶属 — the legal parent (the default).
+    #[default]
+    Legal,
+    /// 管理 — the managing parent (an industrial park managing streets of two districts).
+    Managing,
+    /// 工作 — the working parent (a street's 联络片 grouping its communities).
+    Working,
+}
+
+impl Hierarchy {
+    /// Reads `legal` / `managing` / `working` or their Chinese names.
+    pub fn parse(term: &str) -> Option<Hierarchy> {
+        let t = term.trim();
+        let is = |en: &str, zh: &[&str]| t.eq_ignore_ascii_case(en) || zh.contains(&t);
+        if is("legal", &["法定", "隶属"]) {
+            Some(Hierarchy::Legal)
+        } else if is("managing", &["管理", "托管"]) {
+            Some(Hierarchy::Managing)
+        } else if is("working", &["工作", "联络"]) {
+            Some(Hierarchy::Working)
+        } else {
+            None
+        }
+    }
+
+    /// The stable English label.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Hierarchy::Legal => "legal",
+            Hierarchy::Managing => "managing",
+            Hierarchy::Working => "working",
+        }
+    }
+
+    /// The Chinese name.
+    pub fn name_zh(&self) -> &'static str {
+        match self {
+            Hierarchy::Legal => "法定",
+            Hierarchy::Managing => "管理",
+            Hierarchy::Working => "工作",
+        }
     }
 }
 
-#[allow(clippy::derivable_impls)] // the enum comes from a macro
-impl Default for Hierarchy {
-    fn default() -> Self {
-        Hierarchy::Legal
+impl TryFrom<String> for Hierarchy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Hierarchy, String> {
+        Hierarchy::parse(&s)
+            .ok_or_else(|| "unknown hierarchy; expected legal, managing or working".to_owned())
+    }
+}
+
+impl From<Hierarchy> for String {
+    fn from(h: Hierarchy) -> String {
+        h.label().to_owned()
     }
 }
 

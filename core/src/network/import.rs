@@ -400,7 +400,8 @@ impl Registry {
             }
             Ok(b.transaction())
         })?;
-        report.transaction = if dry_run { None } else { Some(result) };
+        let wrote = report.units_created + report.events > 0;
+        report.transaction = (!dry_run && wrote).then_some(result);
         report
             .rejected
             .sort_by(|a, b| (&a.file, a.row).cmp(&(&b.file, b.row)));
@@ -565,7 +566,7 @@ fn create_group(b: &mut Batch<'_>, t: &Table, g: &Group, report: &mut ImportRepo
         }) {
             if let Some(code) = code {
                 match resolve_code(b, &code, span.from, span.to) {
-                    Some(p) => parents.push((h.clone(), p, span)),
+                    Some(p) => parents.push((h, p, span)),
                     None => {
                         report.rejected.push(orphan(t, b, first));
                         return Ok(());

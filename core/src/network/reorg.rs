@@ -189,6 +189,12 @@ impl Batch<'_> {
                 }
                 let target = self.successor(into, date)?;
                 let closing: Vec<UnitId> = units.iter().copied().filter(|u| *u != target).collect();
+                if closing.is_empty() {
+                    return Err(Error::invalid(
+                        "merge",
+                        "no unit other than the successor to merge",
+                    ));
+                }
                 for &u in &closing {
                     self.require_writable(u)?;
                     self.move_children(u, target, date)?;
@@ -339,7 +345,7 @@ impl Batch<'_> {
                         id,
                         Fact::UnitParent {
                             unit,
-                            hierarchy: hierarchy.clone(),
+                            hierarchy: *hierarchy,
                             parent,
                             valid: v,
                         },
@@ -356,7 +362,7 @@ impl Batch<'_> {
         self.require_parent_covers(parent, &valid, hierarchy)?;
         self.insert(Fact::UnitParent {
             unit,
-            hierarchy: hierarchy.clone(),
+            hierarchy: *hierarchy,
             parent,
             valid,
         })
@@ -373,7 +379,7 @@ impl Batch<'_> {
                     hierarchy,
                     valid,
                     ..
-                } if valid.contains(date) => Some((*unit, hierarchy.clone())),
+                } if valid.contains(date) => Some((*unit, *hierarchy)),
                 _ => None,
             })
             .collect();
@@ -409,40 +415,8 @@ impl Batch<'_> {
                 children.join(", ")
             )));
         }
-        let mut to_end: Vec<FactId> = self
-            .network()
-            .facts_of_unit(unit)
-            .map(|(id, _)| id)
-            .collect();
-        let attached: Vec<FactId> = self.network().attached_to(unit).map(|(id, _)| id).collect();
-        for id in attached {
-            to_end.push(id);
-            // Memberships of the unit's posts end with the posts.
-            to_end.extend(
-                self.network()
-                    .attached_to(id)
-                    .filter(|(_, f)| matches!(f, Fact::Membership { .. }))
-                    .map(|(m, _)| m),
-            );
-        }
-        to_end.sort_unstable();
-        to_end.dedup();
-        for id in to_end {
-            let Some(f) = self.network().fact(id).cloned() else {
-                continue;
-            };
-            let Some(v) = f.valid() else { continue };
-            if v.to.is_some_and(|t| t <= date) {
-                continue;
-            }
-            if v.from >= date {
-                return Err(Error::conflict(format!(
-                    "record {id} of unit {unit} starts on {}, after the unit closes",
-                    v.from
-                )));
-            }
-            self.replace(id, f.with_valid(v.ended(date)?))?;
-        }
+        let dependents = self.dependents(unit);
+        self.end_all(&dependents, date, &format!("unit {unit}"))?;
         let uf = self
             .network()
             .fact(unit)

@@ -445,7 +445,76 @@ impl Batch<'_> {
         let valid = fact
             .valid()
             .ok_or_else(|| Error::Internal(format!("record {id} has no interval")))?;
-        self.replace(id, fact.with_valid(valid.ended(end)?))
+        if let Some(t) = valid.to.filter(|t| end >= *t) {
+            return Err(Error::conflict(format!("record {id} already ends on {t}")));
+        }
+        // An end on or before the start is an invalid interval, not a conflict.
+        valid.ended(end)?;
+        let mut ids = vec![id];
+        ids.extend(self.dependents(id));
+        self.end_all(&ids, end, &format!("record {id}"))
+    }
+
+    /// Records that hang off `root` and cannot outlive it: a unit's names, codes, parent
+    /// links, bodies, posts, positions and organisations; a body's posts; a post's
+    /// memberships — transitively.
+    pub(crate) fn dependents(&self, root: FactId) -> Vec<FactId> {
+        let net = self.network();
+        let mut out = Vec::new();
+        let mut todo = vec![root];
+        while let Some(id) = todo.pop() {
+            let below: Vec<FactId> = match net.fact(id) {
+                Some(Fact::Unit { .. }) => net
+                    .facts_of_unit(id)
+                    .chain(
+                        net.attached_to(id)
+                            .filter(|(_, f)| !matches!(f, Fact::Membership { .. })),
+                    )
+                    .map(|(f, _)| f)
+                    .collect(),
+                Some(Fact::Body { .. }) => net
+                    .attached_to(id)
+                    .filter(|(_, f)| matches!(f, Fact::Post { body: Some(b), .. } if *b == id))
+                    .map(|(f, _)| f)
+                    .collect(),
+                Some(Fact::Post { .. }) => net
+                    .attached_to(id)
+                    .filter(|(_, f)| matches!(f, Fact::Membership { post, .. } if *post == id))
+                    .map(|(f, _)| f)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for f in below {
+                if f != root && !out.contains(&f) {
+                    out.push(f);
+                    todo.push(f);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Ends every record of `ids` that is still valid on `date`; a record that only
+    /// starts on or after `date` is a conflict (it would be left outside its owner).
+    pub(crate) fn end_all(&mut self, ids: &[FactId], date: NaiveDate, owner: &str) -> Result<()> {
+        for &id in ids {
+            let Some(f) = self.network().fact(id).cloned() else {
+                continue;
+            };
+            let Some(v) = f.valid() else { continue };
+            if v.to.is_some_and(|t| t <= date) {
+                continue;
+            }
+            if v.from >= date {
+                return Err(Error::conflict(format!(
+                    "record {id} starts on {}, on or after {owner} ends ({date})",
+                    v.from
+                )));
+            }
+            self.replace(id, f.with_valid(v.ended(date)?))?;
+        }
+        Ok(())
     }
 
     /// Adds an organisation located in a unit. A credit code that fails its check is

@@ -14,7 +14,7 @@ mod view;
 
 pub use batch::Batch;
 pub use requests::{FORMAT_VERSION, OPERATIONS};
-pub use view::{PersonHistory, View};
+pub use view::{OrganisationView, PersonHistory, View};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -69,7 +69,7 @@ impl OpenOptions {
         if text.trim().is_empty() {
             return Ok(OpenOptions::default());
         }
-        let spec: Spec = serde_json::from_str(text).map_err(|e| Error::json("open options", &e))?;
+        let spec: Spec = crate::error::from_json("open options", text)?;
         Ok(OpenOptions {
             principal: spec.principal.unwrap_or_default(),
             clock: spec.today.map_or(Clock::System, Clock::Fixed),
@@ -373,7 +373,8 @@ impl Registry {
                 transaction: Some(txid),
             },
         )?;
-        if dry_run {
+        if dry_run || touched.is_empty() {
+            // Nothing to record: no transaction, no audit entry.
             tx.rollback()?;
             return Ok(out);
         }

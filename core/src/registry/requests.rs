@@ -19,17 +19,8 @@ use crate::network::{
 /// Version of the JSON documents shiliu reads and writes; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
 
-fn no_args() -> Value {
-    Value::Null
-}
-
 #[derive(Debug, Deserialize)]
-#[serde(
-    tag = "op",
-    content = "args",
-    rename_all = "snake_case",
-    deny_unknown_fields
-)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Request {
     Unit {
         unit: UnitId,
@@ -86,6 +77,12 @@ enum Request {
     PersonHistory {
         person: PersonId,
     },
+    Organisations {
+        under: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
     History {
         id: FactId,
     },
@@ -134,6 +131,7 @@ pub const OPERATIONS: &[&str] = &[
     "post_holders",
     "vacant_posts",
     "person_history",
+    "organisations",
     "history",
     "transaction_info",
     "audit_log",
@@ -153,15 +151,33 @@ pub const OPERATIONS: &[&str] = &[
 impl Registry {
     /// Answers one JSON request (see the module docs and the README for the protocol).
     pub fn execute_json(&self, request: &str) -> Result<String> {
-        let mut raw: Value =
-            serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
-        if let Some(obj) = raw.as_object_mut() {
-            obj.entry("args").or_insert_with(no_args);
-            if obj.get("args").is_some_and(Value::is_null) {
-                obj.insert("args".into(), json!({}));
+        let raw: Value = serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
+        match raw.get("op").and_then(Value::as_str) {
+            Some(op) if OPERATIONS.contains(&op) => {}
+            Some(op) => {
+                return Err(Error::invalid(
+                    "request",
+                    format!(
+                        "unknown op {op:?}; expected one of {}",
+                        OPERATIONS.join(", ")
+                    ),
+                ))
             }
+            None => return Err(Error::invalid("request", "no \"op\" string")),
         }
-        let req: Request = serde_json::from_value(raw).map_err(|e| Error::json("request", &e))?;
+        // {"op": X, "args": A} reads as the externally tagged {X: A}, so that an error
+        // names its field's path (`tree.as_of`).
+        let (op, args) = match raw {
+            Value::Object(mut obj) => (
+                obj.remove("op").unwrap_or(Value::Null),
+                obj.remove("args").unwrap_or(Value::Null),
+            ),
+            _ => (Value::Null, Value::Null),
+        };
+        let args = if args.is_null() { json!({}) } else { args };
+        let mut tagged = serde_json::Map::new();
+        tagged.insert(op.as_str().unwrap_or_default().to_owned(), args);
+        let req: Request = crate::error::from_json_value("request", Value::Object(tagged))?;
         let (tx, result, warnings) = self.execute(req)?;
         let doc = json!({
             "format": FORMAT_VERSION,
@@ -220,6 +236,11 @@ impl Registry {
                 as_of,
                 hierarchy,
             } => read(&|v| to_value(&v.vacant_posts(under, as_of, &hierarchy)?)),
+            R::Organisations {
+                under,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.organisations(under, as_of, &hierarchy)?)),
             R::PersonHistory { person } => read(&|v| to_value(&v.person_history(person)?)),
             R::History { id } => read(&|v| to_value(&v.history(id)?)),
             R::TransactionInfo { transaction } => {
@@ -250,7 +271,7 @@ impl Registry {
                 from,
             } => write(&|b| {
                 Ok((
-                    json!(b.set_parent(unit, hierarchy.clone(), parent, from)?),
+                    json!(b.set_parent(unit, hierarchy, parent, from)?),
                     vec![],
                 ))
             }),

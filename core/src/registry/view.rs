@@ -21,6 +21,23 @@ pub struct View {
     snap: Arc<Snapshot>,
 }
 
+/// An organisation in the jurisdiction (辖区单位).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrganisationView {
+    /// Its id.
+    pub id: FactId,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code, if any.
+    pub credit_code: Option<String>,
+    /// The unit it is located in.
+    pub unit: UnitId,
+    /// Free-text kind.
+    pub kind: Option<String>,
+    /// When it was there.
+    pub valid: crate::time::Interval,
+}
+
 /// A person's posts and positions over time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PersonHistory {
@@ -216,6 +233,41 @@ impl View {
         Ok(out)
     }
 
+    /// Organisations in the jurisdiction (辖区单位) located in `under`'s subtree on `as_of`.
+    pub fn organisations(
+        &self,
+        under: UnitId,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<OrganisationView>> {
+        let net = &self.snap.network;
+        let mut out = Vec::new();
+        for node in self.tree(Some(under), as_of, hierarchy)? {
+            for (id, f) in net.attached_to(node.unit.id) {
+                if let Fact::Organisation {
+                    name,
+                    credit_code,
+                    unit,
+                    kind,
+                    valid,
+                } = f
+                {
+                    if *unit == node.unit.id && valid.contains(as_of) {
+                        out.push(OrganisationView {
+                            id,
+                            name: name.clone(),
+                            credit_code: credit_code.clone(),
+                            unit: *unit,
+                            kind: kind.clone(),
+                            valid: *valid,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// A person's posts and positions over time (those in scope).
     pub fn person_history(&self, person: PersonId) -> Result<PersonHistory> {
         self.reg.principal().require_people()?;
@@ -299,6 +351,10 @@ impl View {
                     }
                 }
                 other => {
+                    if matches!(other, Fact::Membership { .. } | Fact::Position { .. }) {
+                        // They name a person: not for the analyst role.
+                        p.require_people()?;
+                    }
                     let units = self.owning_units(other);
                     if !self.snap.scope.is_everything()
                         && !units.iter().any(|u| self.snap.scope.covers(*u))
@@ -315,8 +371,13 @@ impl View {
         Ok(out)
     }
 
-    /// The header of a recorded transaction.
+    /// The header of a recorded transaction (who, when, why). Administrators and
+    /// operators only: it names the staff who wrote.
     pub fn transaction_info(&self, tx: TxId) -> Result<TransactionInfo> {
+        let p = self.reg.principal();
+        if !p.role.may_write() {
+            return Err(p.denied("only administrators and operators read transaction headers"));
+        }
         self.reg.with_reader(|c| store::transaction_info(c, tx))
     }
 
