@@ -269,12 +269,7 @@ impl Registry {
                 hierarchy,
                 parent,
                 from,
-            } => write(&|b| {
-                Ok((
-                    json!(b.set_parent(unit, hierarchy, parent, from)?),
-                    vec![],
-                ))
-            }),
+            } => write(&|b| Ok((json!(b.set_parent(unit, hierarchy, parent, from)?), vec![]))),
             R::Reorganise(r) => write(&|b| Ok((to_value(&b.reorganise(r.clone())?)?, vec![]))),
             R::ImportUnits(opts) => {
                 let report = self.import_units(&opts)?;
