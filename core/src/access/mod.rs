@@ -35,6 +35,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// The stable lower-case label (`administrator`, `operator`, `viewer`, `analyst`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Operator => "operator",
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+        }
+    }
+
     /// Whether this role may write.
     pub fn may_write(self) -> bool {
         matches!(self, Role::Administrator | Role::Operator)
@@ -126,7 +136,7 @@ impl Principal {
         if self.role.may_write() {
             Ok(())
         } else {
-            Err(self.denied(format!("the {:?} role may not write", self.role)))
+            Err(self.denied(format!("the {} role may not write", self.role.label())))
         }
     }
 

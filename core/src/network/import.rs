@@ -312,46 +312,39 @@ fn group_rows(t: &Table, rows: Vec<UnitRow>, report: &mut ImportReport) -> Vec<G
         let mut current: Vec<UnitRow> = Vec::new();
         for r in rows {
             if let Some(prev) = current.last() {
-                match prev.to {
-                    None => {
-                        report.rejected.push(t.problem(
-                            r.row,
-                            "valid_from",
-                            Some(&r.from.to_string()),
-                            "unit.overlap",
-                            format!(
-                                "code {} is already valid from {} (row {}) with no end",
-                                r.code, prev.from, prev.row
-                            ),
-                        ));
-                        continue;
-                    }
-                    Some(end) if r.from < end => {
-                        report.rejected.push(t.problem(
-                            r.row,
-                            "valid_from",
-                            Some(&r.from.to_string()),
-                            "unit.overlap",
-                            format!(
-                                "code {} overlaps row {} (valid until {end})",
-                                r.code, prev.row
-                            ),
-                        ));
-                        continue;
-                    }
-                    Some(end) if r.from > end => {
-                        report.warnings.push(Warning::new(
-                            "unit.gap",
-                            format!(
-                                "code {} is unused from {end} to {}; row {} starts a new unit",
-                                r.code, r.from, r.row
-                            ),
-                        ));
-                        groups.push(Group {
-                            rows: std::mem::take(&mut current),
-                        });
-                    }
-                    Some(_) => {}
+                let overlap = match prev.to {
+                    None => Some(format!(
+                        "code {} is already valid from {} (row {}) with no end",
+                        r.code, prev.from, prev.row
+                    )),
+                    Some(end) if r.from < end => Some(format!(
+                        "code {} overlaps row {} (valid until {end})",
+                        r.code, prev.row
+                    )),
+                    _ => None,
+                };
+                if let Some(reason) = overlap {
+                    let from = r.from.to_string();
+                    report.rejected.push(t.problem(
+                        r.row,
+                        "valid_from",
+                        Some(&from),
+                        "unit.overlap",
+                        reason,
+                    ));
+                    continue;
+                }
+                if let Some(end) = prev.to.filter(|end| r.from > *end) {
+                    report.warnings.push(Warning::new(
+                        "unit.gap",
+                        format!(
+                            "code {} is unused from {end} to {}; row {} starts a new unit",
+                            r.code, r.from, r.row
+                        ),
+                    ));
+                    groups.push(Group {
+                        rows: std::mem::take(&mut current),
+                    });
                 }
             }
             current.push(r);

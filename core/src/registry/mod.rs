@@ -329,19 +329,14 @@ impl Registry {
                 (n, s)
             }
         };
-        let at = self
-            .inner
-            .clock
-            .now()
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string();
-        let role = format!("{:?}", p.role).to_lowercase();
+        let at = self.now_stamp();
+        let role = p.role.label();
         let txid = store::begin_transaction(
             &tx,
             &store::TxHeader {
                 at: &at,
                 principal: &p.name,
-                role: &role,
+                role,
                 purpose: p.purpose.as_deref(),
                 batch,
             },
@@ -361,18 +356,7 @@ impl Registry {
         touched.dedup();
         let target = summarise_ids(&touched);
         let Batch { mut net, .. } = b;
-        append_audit(
-            &tx,
-            &NewAudit {
-                at: &at,
-                principal: &p.name,
-                role: &role,
-                action: "write",
-                purpose: p.purpose.as_deref(),
-                target: &target,
-                transaction: Some(txid),
-            },
-        )?;
+        self.audit(&tx, &at, "write", &target, Some(txid))?;
         if dry_run || touched.is_empty() {
             // Nothing to record: no transaction, no audit entry.
             tx.rollback()?;
@@ -390,30 +374,45 @@ impl Registry {
 
     /// Records a read that revealed personal data.
     pub(crate) fn audit_read(&self, action: &str, target: &str) -> Result<()> {
-        let p = &self.inner.principal;
-        let at = self
-            .inner
+        let at = self.now_stamp();
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.audit(&tx, &at, action, target, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The clock's current timestamp as recorded on transactions and audit entries.
+    fn now_stamp(&self) -> String {
+        self.inner
             .clock
             .now()
             .format("%Y-%m-%dT%H:%M:%S")
-            .to_string();
-        let role = format!("{:?}", p.role).to_lowercase();
-        let mut conn = lock(&self.inner.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .to_string()
+    }
+
+    /// Appends an audit entry for this handle's principal.
+    fn audit(
+        &self,
+        conn: &Connection,
+        at: &str,
+        action: &str,
+        target: &str,
+        tx: Option<TxId>,
+    ) -> Result<()> {
+        let p = &self.inner.principal;
         append_audit(
-            &tx,
+            conn,
             &NewAudit {
-                at: &at,
+                at,
                 principal: &p.name,
-                role: &role,
+                role: p.role.label(),
                 action,
                 purpose: p.purpose.as_deref(),
                 target,
-                transaction: None,
+                transaction: tx,
             },
-        )?;
-        tx.commit()?;
-        Ok(())
+        )
     }
 }
 
