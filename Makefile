@@ -49,9 +49,13 @@ py-build: py-env
 	cd python && VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin develop --quiet
 
 py-test: py-build
-	cd python && ../$(VPY) -m pytest -q
+	cd python && ../$(VPY) -m pytest -q -p no:cacheprovider --basetemp=../target/pytest
 	cd python && ../$(VPY) -m mypy.stubtest shiliu._native --allowlist stubtest-allowlist.txt
 	cd python && ../$(VPY) -m mypy --strict shiliu tests
+
+# Benchmarks (release build; numbers are reported in the issue notes).
+bench:
+	$(CARGO) run --release --example network_bench
 
 clean:
 	$(CARGO) clean

@@ -10,12 +10,36 @@ use shiliu::network::{Hierarchy, NewUnit, UnitKind};
 use shiliu::{ErrorKind, OpenOptions, Principal, Registry, Role};
 use suzhou::d;
 
-fn built(name: &str) -> (PathBuf, suzhou::Suzhou) {
-    let path = std::env::temp_dir().join(format!("shiliu-access-{name}-{}.db", std::process::id()));
-    for s in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+/// A database file removed (with its WAL files) when the test ends.
+struct TempDb(PathBuf);
+
+impl std::ops::Deref for TempDb {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
     }
-    let reg = Registry::open(&path, OpenOptions::default().today(d("2024-12-31"))).unwrap();
+}
+
+impl AsRef<std::path::Path> for TempDb {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        for s in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", self.0.display()));
+        }
+    }
+}
+
+fn built(name: &str) -> (TempDb, suzhou::Suzhou) {
+    let path = TempDb(
+        std::env::temp_dir().join(format!("shiliu-access-{name}-{}.db", std::process::id())),
+    );
+    drop(TempDb(path.0.clone()));
+    let reg = Registry::open(&*path, OpenOptions::default().today(d("2024-12-31"))).unwrap();
     let s = suzhou::build(&reg).unwrap();
     (path, s)
 }

@@ -21,6 +21,8 @@ pub struct Network {
     /// Facts that hang off another entity (posts of a body, memberships of a post or
     /// person, bodies and positions of a unit), by that entity.
     pub(crate) attached: HashMap<i64, Vec<FactId>>,
+    /// Code facts by code (any date).
+    pub(crate) by_code: HashMap<String, Vec<FactId>>,
 }
 
 impl Network {
@@ -72,6 +74,9 @@ impl Network {
         for a in attached {
             self.attached.entry(a).or_default().push(id);
         }
+        if let Fact::UnitCode { code, .. } = &fact {
+            self.by_code.entry(code.clone()).or_default().push(id);
+        }
         self.facts.insert(id, fact);
     }
 
@@ -92,6 +97,11 @@ impl Network {
         }
         for a in attached {
             drop_from(&mut self.attached, a);
+        }
+        if let Fact::UnitCode { code, .. } = &fact {
+            if let Some(v) = self.by_code.get_mut(code) {
+                v.retain(|x| *x != id);
+            }
         }
         Some(fact)
     }
@@ -118,6 +128,11 @@ impl Network {
         ids.into_iter()
             .flatten()
             .filter_map(move |id| self.facts.get(id).map(|f| (*id, f)))
+    }
+
+    /// Code facts carrying `code` (any date).
+    pub(crate) fn code_facts(&self, code: &str) -> impl Iterator<Item = (FactId, &Fact)> {
+        self.ids_to_facts(self.by_code.get(code))
     }
 
     /// Whether `unit` is a unit and exists on `date`.

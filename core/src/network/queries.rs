@@ -242,9 +242,8 @@ impl Network {
     pub fn find_by_code(&self, code: &str, date: NaiveDate) -> Result<UnitId> {
         let code = normalise_code(code);
         let hits: BTreeSet<UnitId> = self
-            .facts
-            .values()
-            .filter_map(|f| match f {
+            .code_facts(&code)
+            .filter_map(|(_, f)| match f {
                 Fact::UnitCode {
                     unit,
                     code: c,

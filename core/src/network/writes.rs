@@ -583,7 +583,7 @@ impl Batch<'_> {
         valid: &Interval,
         except: Option<UnitId>,
     ) -> Result<()> {
-        let clash = self.network().facts().find_map(|(_, f)| match f {
+        let clash = self.network().code_facts(code).find_map(|(_, f)| match f {
             Fact::UnitCode {
                 unit,
                 code: c,
