@@ -35,7 +35,7 @@ fn time<T>(runs: usize, mut f: impl FnMut(usize) -> Result<T>) -> Result<Duratio
     Ok(median(v))
 }
 
-fn remove(path: &PathBuf) {
+fn remove(path: &std::path::Path) {
     for s in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{s}", path.display()));
     }
