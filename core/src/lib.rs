@@ -16,6 +16,7 @@
 pub mod access;
 pub mod codes;
 pub mod error;
+pub mod ingest;
 pub mod network;
 mod registry;
 pub mod store;

@@ -11,8 +11,9 @@ mod queries;
 mod reorg;
 mod writes;
 
+pub use crate::ingest::RowProblem;
 pub use facts::{BodyKind, Fact, Hierarchy, PostRole, ReorgKind, UnitKind};
-pub use import::{ImportReport, RowProblem, UnitImportOptions};
+pub use import::{ImportReport, UnitImportOptions};
 pub use model::Network;
 pub use queries::{
     Lineage, MembershipView, PathMatch, PersonRef, PositionView, PostHolding, TreeNode, UnitView,
