@@ -187,3 +187,52 @@ fn bad_rows_are_reported_and_good_rows_kept() {
     assert!(v.find_by_code("320502001", d("2013-01-01")).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn managing_parents_come_from_their_own_column() {
+    let dir = std::env::temp_dir().join(format!("shiliu-import-managing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("units.csv");
+    std::fs::write(
+        &path,
+        "code,name,level,parent_code,valid_from,valid_to,managing_parent_code\n\
+         320500,苏州市,city,,1990-01-01,,\n\
+         320506,吴中区,district,320500,1990-01-01,,\n\
+         320571,苏州工业园区,district,320500,1994-02-26,,\n\
+         320506001,娄葑街道,street,320506,1990-01-01,2002-01-01,\n\
+         320506001,娄葑街道,street,320506,2002-01-01,,320571\n\
+         320506001001,金鸡湖社区,community,320506001,2005-01-01,,\n",
+    )
+    .unwrap();
+    let reg = Registry::open_in_memory(OpenOptions::default()).unwrap();
+    let report = reg
+        .import_units(&UnitImportOptions {
+            path: path.display().to_string(),
+            reorganisations: None,
+            dry_run: false,
+        })
+        .unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!((report.units_created, report.events), (5, 1));
+    let v = reg.view().unwrap();
+    let park = v.find_by_code("320571", d("2024-12-31")).unwrap().id;
+    let names = |h: Hierarchy, date: &str| -> Vec<String> {
+        v.tree(Some(park), d(date), &h)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.unit.name)
+            .collect()
+    };
+    assert_eq!(
+        names(Hierarchy::Managing, "2010-01-01"),
+        ["苏州工业园区", "娄葑街道", "金鸡湖社区"]
+    );
+    assert_eq!(names(Hierarchy::Managing, "2001-01-01"), ["苏州工业园区"]);
+    assert_eq!(names(Hierarchy::Legal, "2010-01-01"), ["苏州工业园区"]);
+    let street = v.find_by_code("320506001", d("2010-01-01")).unwrap();
+    assert_eq!(
+        street.parent,
+        v.find_by_code("320506", d("2010-01-01")).ok().map(|u| u.id)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -245,3 +245,40 @@ fn history_and_audit_cannot_be_rewritten() {
     let (_, broken) = reg.view().unwrap().audit_log().unwrap();
     assert_eq!(broken, Some(2));
 }
+
+#[test]
+fn a_request_pinned_to_a_transaction_reproduces_its_answer() {
+    let reg = Registry::open_in_memory(opts()).unwrap();
+    let s = suzhou::build(&reg).unwrap();
+    let tree = |tx: Option<i64>| {
+        let pin = tx
+            .map(|t| format!(r#","transaction":{t}"#))
+            .unwrap_or_default();
+        let req = format!(
+            r#"{{"op":"tree","args":{{"root":{},"as_of":"2024-12-31"}}{pin}}}"#,
+            s.gusu
+        );
+        serde_json::from_str::<serde_json::Value>(&reg.execute_json(&req).unwrap()).unwrap()
+    };
+    let before = tree(None);
+    let tx = before["transaction"].as_i64().unwrap();
+    reg.write(|b| {
+        b.reorganise(Reorganisation::Rename {
+            unit: s.nanmen,
+            date: d("2020-01-01"),
+            name: "改名街道".into(),
+            note: None,
+        })
+    })
+    .unwrap();
+    let now = tree(None);
+    assert_ne!(now["result"], before["result"]);
+    let again = tree(Some(tx));
+    assert_eq!(again["result"], before["result"]);
+    assert_eq!(again["transaction"], tx);
+    // Writes cannot be pinned; unknown keys are refused.
+    let write = r#"{"op":"add_person","args":{"name":"x"},"transaction":1}"#;
+    assert_eq!(reg.execute_json(write).unwrap_err().code(), 1006);
+    let typo = r#"{"op":"tree","args":{"as_of":"2024-12-31"},"transacton":1}"#;
+    assert_eq!(reg.execute_json(typo).unwrap_err().code(), 1006);
+}

@@ -114,8 +114,9 @@ class Registry:
     '苏州市'
     """
 
-    def __init__(self, native: _native.Registry) -> None:
+    def __init__(self, native: _native.Registry, pinned: int | None = None) -> None:
         self._native = native
+        self._pinned = pinned
         self.last_transaction: int = 0
         """The recorded transaction the last answer reflected."""
         self.last_warnings: list[dict[str, str]] = []
@@ -150,8 +151,16 @@ class Registry:
         return cls(_native.Registry.in_memory(_options(principal, today, False)))
 
     def close(self) -> None:
-        """Close the handle (idempotent)."""
-        self._native.close()
+        """Close the handle (idempotent). A view from :meth:`at_transaction` leaves the
+        handle it shares open."""
+        if self._pinned is None:
+            self._native.close()
+
+    def at_transaction(self, transaction: int) -> Registry:
+        """A read-only view answering every query exactly as the registry did when
+        ``transaction`` was the newest (to reproduce a report). It shares this handle;
+        writes through it raise :class:`shiliu.ValidationError`."""
+        return Registry(self._native, pinned=transaction)
 
     @property
     def closed(self) -> bool:
@@ -171,7 +180,10 @@ class Registry:
         ``warnings`` of the response are kept in :attr:`last_warnings`.
         """
         clean = {k: (_date(v) if isinstance(v, _dt.date) else v) for k, v in args.items() if v is not None}
-        request = json.dumps({"op": op, "args": clean}, ensure_ascii=False, default=_json_default)
+        envelope: dict[str, Any] = {"op": op, "args": clean}
+        if self._pinned is not None:
+            envelope["transaction"] = self._pinned
+        request = json.dumps(envelope, ensure_ascii=False, default=_json_default)
         doc = json.loads(self._native.execute(request))
         self.last_transaction = int(doc.get("transaction") or 0)
         self.last_warnings = list(doc.get("warnings", []))

@@ -328,3 +328,18 @@ def test_must_exist(tmp_path: Path) -> None:
     with pytest.raises(shiliu.ShiliuError):
         shiliu.Registry.open(tmp_path / "missing.db", must_exist=True)
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_a_view_pinned_to_a_transaction_reproduces_earlier_answers(reg: shiliu.Registry, suzhou: Suzhou) -> None:
+    before = reg.tree(as_of=TODAY, root=suzhou.gusu)
+    tx = reg.last_transaction
+    reg.reorganise("rename", unit=suzhou.nanmen, date="2020-01-01", name="改名街道")
+    assert "改名街道" in list(reg.tree(as_of=TODAY, root=suzhou.gusu)["name"])
+    past = reg.at_transaction(tx)
+    again = past.tree(as_of=TODAY, root=suzhou.gusu)
+    assert list(again["name"]) == list(before["name"])
+    assert past.last_transaction == tx
+    with pytest.raises(shiliu.ValidationError):
+        past.add_person(name="x")
+    past.close()
+    assert not reg.closed

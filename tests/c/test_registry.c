@@ -150,10 +150,23 @@ static void reorganisations(const struct shiliu_registry *reg, network *n) {
     shiliu_string_free(out);
 
     /* 2012-12-21: 南门街道 is renamed 沧浪街道. */
+    int64_t before_rename = tx_of(reg);
     out = reorganise(reg, fmt(buf, sizeof buf,
         "{\"event\":\"rename\",\"unit\":%lld,\"date\":\"2012-12-21\",\"name\":\"沧浪街道\"}",
         (long long)n->nanmen));
     CHECK_HAS(out, fmt(want, sizeof want, "\"successors\":[%lld]", (long long)n->nanmen));
+    shiliu_string_free(out);
+
+    /* A read pinned to the transaction before the rename answers as it did then. */
+    out = EXEC_OK(reg, fmt(buf, sizeof buf,
+        "{\"op\":\"unit\",\"args\":{\"unit\":%lld,\"as_of\":\"2024-12-31\"},\"transaction\":%lld}",
+        (long long)n->nanmen, (long long)before_rename));
+    CHECK_HAS(out, "\"name\":\"南门街道\"");
+    CHECK_HAS(out, fmt(want, sizeof want, "\"transaction\":%lld", (long long)before_rename));
+    shiliu_string_free(out);
+    out = EXEC_OK(reg, fmt(buf, sizeof buf,
+        "{\"op\":\"unit\",\"args\":{\"unit\":%lld,\"as_of\":\"2024-12-31\"}}", (long long)n->nanmen));
+    CHECK_HAS(out, "\"name\":\"沧浪街道\"");
     shiliu_string_free(out);
 
     /* A second rename on the same day contradicts the record. */

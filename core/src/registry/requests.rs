@@ -1,9 +1,11 @@
 //! One JSON request/response protocol shared by the C and Python faces, so that both
 //! reach every capability through the same code.
 //!
-//! Request: `{"op": "<name>", "args": {…}}`. Response: `{"format": 1, "transaction": N,
-//! "result": …, "warnings": […]}` where `transaction` is the recorded transaction the
-//! answer reflects (for writes: the one they recorded).
+//! Request: `{"op": "<name>", "args": {…}, "transaction": N?}` — with `transaction`, a
+//! read answers exactly as the registry did when that transaction was the newest.
+//! Response: `{"format": 1, "transaction": N, "result": …, "warnings": […]}` where
+//! `transaction` is the recorded transaction the answer reflects (for writes: the one
+//! they recorded).
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -167,18 +169,34 @@ impl Registry {
         }
         // {"op": X, "args": A} reads as the externally tagged {X: A}, so that an error
         // names its field's path (`tree.as_of`).
-        let (op, args) = match raw {
-            Value::Object(mut obj) => (
-                obj.remove("op").unwrap_or(Value::Null),
-                obj.remove("args").unwrap_or(Value::Null),
-            ),
-            _ => (Value::Null, Value::Null),
+        let (op, args, pinned) = match raw {
+            Value::Object(mut obj) => {
+                let pinned = obj.remove("transaction");
+                if let Some(k) = obj.keys().find(|k| *k != "op" && *k != "args") {
+                    return Err(Error::invalid(
+                        "request",
+                        format!("unknown key {k:?}; a request has op, args and transaction"),
+                    ));
+                }
+                (
+                    obj.remove("op").unwrap_or(Value::Null),
+                    obj.remove("args").unwrap_or(Value::Null),
+                    pinned,
+                )
+            }
+            _ => (Value::Null, Value::Null, None),
+        };
+        let pinned = match pinned {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_i64().ok_or_else(|| {
+                Error::invalid("request transaction", "not a transaction number")
+            })?),
         };
         let args = if args.is_null() { json!({}) } else { args };
         let mut tagged = serde_json::Map::new();
         tagged.insert(op.as_str().unwrap_or_default().to_owned(), args);
         let req: Request = crate::error::from_json_value("request", Value::Object(tagged))?;
-        let (tx, result, warnings) = self.execute(req)?;
+        let (tx, result, warnings) = self.execute(req, pinned)?;
         let doc = json!({
             "format": FORMAT_VERSION,
             "transaction": tx,
@@ -188,14 +206,26 @@ impl Registry {
         Ok(doc.to_string())
     }
 
-    fn execute(&self, req: Request) -> Result<(TxId, Value, Vec<Warning>)> {
+    /// Runs a request; `pinned` answers a read as recorded by that transaction.
+    fn execute(&self, req: Request, pinned: Option<TxId>) -> Result<(TxId, Value, Vec<Warning>)> {
         use Request as R;
         let read =
             |f: &dyn Fn(&super::View) -> Result<Value>| -> Result<(TxId, Value, Vec<Warning>)> {
-                let v = self.view()?;
+                let v = match pinned {
+                    Some(tx) => self.view_at(tx)?,
+                    None => self.view()?,
+                };
                 Ok((v.transaction(), f(&v)?, Vec::new()))
             };
+        let refuse_pinned = || match pinned {
+            Some(tx) => Err(Error::invalid(
+                "request",
+                format!("a write cannot be pinned to the past transaction {tx}"),
+            )),
+            None => Ok(()),
+        };
         let write = |f: &WriteOp<'_>| {
+            refuse_pinned()?;
             self.write(|b| {
                 let (v, w) = f(b)?;
                 Ok((b.transaction(), v, w))
@@ -272,6 +302,7 @@ impl Registry {
             } => write(&|b| Ok((json!(b.set_parent(unit, hierarchy, parent, from)?), vec![]))),
             R::Reorganise(r) => write(&|b| Ok((to_value(&b.reorganise(r.clone())?)?, vec![]))),
             R::ImportUnits(opts) => {
+                refuse_pinned()?;
                 let report = self.import_units(&opts)?;
                 let tx = report.transaction.unwrap_or(0);
                 let warnings = report.warnings.clone();
