@@ -476,3 +476,36 @@ fn requests_name_what_is_wrong() {
     );
     assert_eq!(run(merge).unwrap_err().0, 1006);
 }
+
+#[test]
+fn one_person_can_hold_posts_in_two_bodies() {
+    let (reg, s) = registry();
+    let v = reg.view().unwrap();
+    let posts = v.post_holders(s.pingjianglu, d("2003-06-30")).unwrap();
+    let deputy = posts
+        .iter()
+        .find(|p| {
+            p.role_zh == "副组长"
+                && p.body_name
+                    .as_deref()
+                    .is_some_and(|n| n.contains("领导小组"))
+        })
+        .and_then(|p| p.holder.clone())
+        .unwrap();
+    let coordinator = posts
+        .iter()
+        .find(|p| {
+            p.role_zh == "组长"
+                && p.body_name
+                    .as_deref()
+                    .is_some_and(|n| n.contains("协调小组"))
+        })
+        .and_then(|p| p.holder.clone())
+        .unwrap();
+    // The coordination group is led by the leadership group's deputy (分管副书记).
+    assert_eq!(deputy.id, coordinator.id);
+    let h = v.person_history(deputy.id).unwrap();
+    assert_eq!(h.memberships.len(), 2);
+    assert_eq!(h.positions.len(), 1);
+    assert_eq!(h.positions[0].title, "街道党工委分管副书记");
+}

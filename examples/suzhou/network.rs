@@ -51,14 +51,35 @@ fn unit(
     b.add_unit(u)
 }
 
-/// A body with a leader, deputy and members; returns (body, leader post).
+/// People by name, so that one person holding posts in two bodies is one record.
+type People = std::collections::HashMap<&'static str, shiliu::network::PersonId>;
+
+fn person(
+    b: &mut Batch<'_>,
+    people: &mut People,
+    name: &'static str,
+) -> Result<shiliu::network::PersonId> {
+    if let Some(id) = people.get(name) {
+        return Ok(*id);
+    }
+    let id = b.add_person(NewPerson {
+        name: name.into(),
+        phone: None,
+    })?;
+    people.insert(name, id);
+    Ok(id)
+}
+
+/// A body with its seats (role, holder, 分工); a leadership group's 组长 is the street's
+/// party secretary and its 副组长 the deputy secretary in charge. Returns (body, leader post).
 fn group(
     b: &mut Batch<'_>,
+    people: &mut People,
     unit: UnitId,
     kind: BodyKind,
     name: &str,
     from: &str,
-    seats: &[(PostRole, &str, &str)],
+    seats: &[(PostRole, &'static str, &str)],
 ) -> Result<(shiliu::network::BodyId, shiliu::network::PostId)> {
     let body = b.add_body(NewBody {
         unit,
@@ -80,22 +101,21 @@ fn group(
         if *role == PostRole::Leader {
             leader = post;
         }
-        let person = b.add_person(NewPerson {
-            name: (*holder).into(),
-            phone: None,
-        })?;
+        let person = person(b, people, holder)?;
         b.add_membership(NewMembership {
             post,
             person,
             valid_from: d(from),
             valid_to: None,
         })?;
-        if *role == PostRole::Leader || *role == PostRole::DeputyLeader {
-            let title = if *role == PostRole::Leader && kind == BodyKind::LeadershipGroup {
-                "街道党工委书记"
-            } else {
-                "街道党工委分管副书记"
-            };
+        let title = match role {
+            PostRole::Leader if kind == BodyKind::LeadershipGroup => Some("街道党工委书记"),
+            PostRole::DeputyLeader if kind == BodyKind::LeadershipGroup => {
+                Some("街道党工委分管副书记")
+            }
+            _ => None,
+        };
+        if let Some(title) = title {
             b.add_position(NewPosition {
                 person,
                 title: title.into(),
@@ -111,6 +131,7 @@ fn group(
 /// Builds the network in one transaction and records the reorganisations, each in its own.
 pub fn build(reg: &Registry) -> Result<Suzhou> {
     let s = reg.write(|b| {
+        let mut people = People::new();
         let city = unit(
             b,
             UnitKind::City,
@@ -262,6 +283,7 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
         // 府前街道: leadership group, areas with 片长 and 片联络员, the 道前社区 station.
         let (fuqian_group, fuqian_leader_post) = group(
             b,
+            &mut people,
             fuqian,
             BodyKind::LeadershipGroup,
             "府前街道社区少数民族工作领导小组",
@@ -285,10 +307,7 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
                     valid_from: d("2002-03-01"),
                     valid_to: None,
                 })?;
-                let person = b.add_person(NewPerson {
-                    name: who.into(),
-                    phone: None,
-                })?;
+                let person = person(b, &mut people, who)?;
                 b.add_membership(NewMembership {
                     post,
                     person,
@@ -299,6 +318,7 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
         }
         group(
             b,
+            &mut people,
             daoqian,
             BodyKind::ServiceStation,
             "道前社区少数民族咨询服务站",
@@ -309,6 +329,7 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
         // 平江路街道: leadership group and its coordination group with 辖区单位.
         group(
             b,
+            &mut people,
             pingjianglu,
             BodyKind::LeadershipGroup,
             "平江路街道社区少数民族工作领导小组",
@@ -321,6 +342,7 @@ pub fn build(reg: &Registry) -> Result<Suzhou> {
         )?;
         group(
             b,
+            &mut people,
             pingjianglu,
             BodyKind::CoordinationGroup,
             "平江路街道社区民族工作协调小组",
