@@ -282,3 +282,42 @@ fn a_request_pinned_to_a_transaction_reproduces_its_answer() {
     let typo = r#"{"op":"tree","args":{"as_of":"2024-12-31"},"transacton":1}"#;
     assert_eq!(reg.execute_json(typo).unwrap_err().code(), 1006);
 }
+
+#[test]
+fn a_version_1_file_migrates_forward_and_answers_the_same() {
+    let dir = TempDir::new("migrate");
+    let path = dir.file("old.db");
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/suzhou-v1.db");
+    std::fs::copy(&fixture, &path).unwrap();
+    let version = |p: &PathBuf| -> i64 {
+        let c = rusqlite::Connection::open(p).unwrap();
+        c.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), 1);
+    let old = Registry::open(&path, opts()).unwrap();
+    assert_eq!(version(&path), shiliu::store::SCHEMA_VERSION);
+    // The same network as the example builds today.
+    let fresh = Registry::open_in_memory(opts()).unwrap();
+    suzhou::build(&fresh).unwrap();
+    for date in ["2003-06-30", "2012-09-01", "2024-12-31"] {
+        assert_eq!(
+            tree_json(&old, date),
+            tree_json(&fresh, date),
+            "as of {date}"
+        );
+    }
+    // The migrated file takes new writes and keeps its history.
+    let v = old.view().unwrap();
+    let tx = v.transaction();
+    assert!(v.transaction_info(tx).is_ok());
+    drop(v);
+    old.write(|b| {
+        b.add_person(shiliu::network::NewPerson {
+            name: "新".into(),
+            phone: None,
+        })
+    })
+    .unwrap();
+    assert_eq!(old.view().unwrap().transaction(), tx + 1);
+}

@@ -5,10 +5,10 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[fn() -> String] = &[|| V1.to_owned(), v2];
 
 const V1: &str = r#"
 CREATE TABLE txn (
@@ -85,6 +85,89 @@ CREATE VIEW unit_parents AS
   FROM fact WHERE kind = 'unit_parent' AND sys_to IS NULL;
 "#;
 
+/// Tables of the resident register (version 2). Like `fact`, every table keeps each
+/// version of a record (`id` stable, `sys_from`/`sys_to` the recording transactions).
+/// Dates are whole days since 1970-01-01 (compact and fast to scan); the `*_dated`
+/// views show them as ISO dates.
+const REGISTER_TABLES: &[(&str, &str)] = &[
+    (
+        "resident",
+        "name TEXT NOT NULL, sex INTEGER, birth_day INTEGER, id_number TEXT,
+         ethnicity INTEGER NOT NULL, phone TEXT, category INTEGER NOT NULL, origin TEXT,
+         household TEXT, father_ethnicity INTEGER, mother_ethnicity INTEGER,
+         match_key TEXT NOT NULL, hash INTEGER NOT NULL",
+    ),
+    (
+        "residence",
+        "resident INTEGER NOT NULL, unit INTEGER NOT NULL REFERENCES entity(id),
+         from_day INTEGER NOT NULL, to_day INTEGER",
+    ),
+    (
+        "registration",
+        "resident INTEGER NOT NULL, unit INTEGER REFERENCES entity(id), division TEXT,
+         from_day INTEGER NOT NULL, to_day INTEGER",
+    ),
+    (
+        "ethnicity_change",
+        "resident INTEGER NOT NULL, ethnicity INTEGER NOT NULL, from_day INTEGER NOT NULL,
+         provenance TEXT NOT NULL, reason TEXT",
+    ),
+    (
+        "flag",
+        "resident INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT,
+         from_day INTEGER NOT NULL, to_day INTEGER",
+    ),
+    (
+        "life_event",
+        "resident INTEGER NOT NULL, kind TEXT NOT NULL, day INTEGER NOT NULL, note TEXT",
+    ),
+    (
+        "preference",
+        "resident INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,
+         declared_day INTEGER NOT NULL",
+    ),
+];
+
+fn v2() -> String {
+    let mut sql = String::new();
+    for (table, columns) in REGISTER_TABLES {
+        // Every data column must stay as it was when a version is superseded.
+        let changed: String = columns
+            .split(',')
+            .filter_map(|c| c.split_whitespace().next())
+            .map(|c| format!(" OR NEW.{c} IS NOT OLD.{c}"))
+            .collect();
+        sql.push_str(&format!(
+            "CREATE TABLE {table} (
+                version  INTEGER PRIMARY KEY,
+                id       INTEGER NOT NULL,
+                sys_from INTEGER NOT NULL REFERENCES txn(id),
+                sys_to   INTEGER REFERENCES txn(id),
+                {columns}
+            );
+            CREATE INDEX {table}_by_id ON {table}(id);
+            CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, 'shiliu: register records are never deleted'); END;
+            CREATE TRIGGER {table}_only_supersede BEFORE UPDATE ON {table}
+            WHEN OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.id IS NOT OLD.id
+              OR NEW.sys_from IS NOT OLD.sys_from{changed}
+            BEGIN SELECT RAISE(ABORT, 'shiliu: a register record may only be superseded'); END;
+            "
+        ));
+        if *table != "resident" {
+            sql.push_str(&format!(
+                "CREATE INDEX {table}_by_resident ON {table}(resident) WHERE sys_to IS NULL;\n"
+            ));
+        }
+    }
+    sql.push_str(
+        "CREATE UNIQUE INDEX resident_id_number ON resident(id_number)
+             WHERE sys_to IS NULL AND id_number IS NOT NULL;
+         CREATE INDEX resident_match_key ON resident(match_key) WHERE sys_to IS NULL;",
+    );
+    sql
+}
+
 /// Applies every migration after `from`, each in its own immediate transaction that
 /// re-reads the version first (two processes may open a new file at once).
 pub(crate) fn migrate(conn: &Connection, from: i64) -> Result<()> {
@@ -99,7 +182,7 @@ pub(crate) fn migrate(conn: &Connection, from: i64) -> Result<()> {
             if now >= target {
                 return Ok(());
             }
-            conn.execute_batch(sql)?;
+            conn.execute_batch(&sql())?;
             conn.execute_batch(&format!(
                 "PRAGMA application_id = {}; PRAGMA user_version = {target};",
                 super::APPLICATION_ID
