@@ -18,9 +18,11 @@ pub mod codes;
 pub mod error;
 pub mod ingest;
 pub mod network;
+pub mod register;
 mod registry;
 pub mod store;
 pub mod time;
+mod vocabulary;
 
 pub use access::{Principal, Role};
 pub use error::{Error, ErrorKind, IdNumberProblem, Parsed, Result, Warning};

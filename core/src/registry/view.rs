@@ -54,6 +54,16 @@ impl View {
         View { reg, snap }
     }
 
+    /// The registry this view reads.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.reg
+    }
+
+    /// The principal's scope over this view's network.
+    pub(crate) fn scope(&self) -> &crate::access::Scope {
+        &self.snap.scope
+    }
+
     /// The recorded transaction this view reflects.
     pub fn transaction(&self) -> TxId {
         self.snap.network.transaction()

@@ -1,0 +1,225 @@
+//! SQL of the register tables. Every table is versioned like `fact`: a change supersedes
+//! the current version (`sys_to`) and inserts a new one under the same id.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{date, day, Category, Residence, ResidentId, ResidentRecord};
+use crate::codes::{Ethnicity, Sex};
+use crate::error::{Error, Result};
+use crate::network::{TxId, UnitId};
+use crate::time::Interval;
+
+/// The rows current as of transaction `at`.
+pub(crate) const AS_OF_TX: &str = "sys_from <= ?1 AND (sys_to IS NULL OR sys_to > ?1)";
+
+/// Reserves `n` consecutive ids from the shared entity sequence; returns the first.
+pub(crate) fn allocate_ids(conn: &Connection, n: i64) -> Result<i64> {
+    let updated: Option<i64> = conn
+        .query_row(
+            "UPDATE sqlite_sequence SET seq = seq + ?1 WHERE name = 'entity' RETURNING seq",
+            [n],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let last = match updated {
+        Some(last) => last,
+        None => {
+            conn.execute(
+                "INSERT INTO sqlite_sequence(name, seq) VALUES ('entity', ?1)",
+                [n],
+            )?;
+            n
+        }
+    };
+    Ok(last - n + 1)
+}
+
+/// Marks the current version of record `id` in `table` superseded by `tx`.
+pub(crate) fn supersede(conn: &Connection, table: &str, id: i64, tx: TxId) -> Result<()> {
+    let sql = format!("UPDATE {table} SET sys_to = ?1 WHERE id = ?2 AND sys_to IS NULL");
+    let n = conn.prepare_cached(&sql)?.execute(params![tx, id])?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("current {table} record {id}")))
+    }
+}
+
+/// Inserts a version of a resident's core record.
+pub(crate) fn insert_resident(
+    conn: &Connection,
+    tx: TxId,
+    r: &ResidentRecord,
+    match_key: &str,
+    hash: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO resident(id, sys_from, name, sex, birth_day, id_number, ethnicity, phone,
+             category, origin, household, father_ethnicity, mother_ethnicity, match_key, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        r.id,
+        tx,
+        r.name,
+        r.sex.map(sex_code),
+        r.birth_date.map(day),
+        r.id_number,
+        r.ethnicity.number(),
+        r.phone,
+        r.category.code(),
+        r.origin,
+        r.household,
+        r.father_ethnicity.map(|e| e.number()),
+        r.mother_ethnicity.map(|e| e.number()),
+        match_key,
+        hash,
+    ])?;
+    Ok(())
+}
+
+/// Inserts a version of a residence interval.
+pub(crate) fn insert_residence(
+    conn: &Connection,
+    tx: TxId,
+    resident: ResidentId,
+    r: &Residence,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO residence(id, sys_from, resident, unit, from_day, to_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        r.id,
+        tx,
+        resident,
+        r.unit,
+        day(r.valid.from),
+        r.valid.to.map(day)
+    ])?;
+    Ok(())
+}
+
+fn sex_code(s: Sex) -> i64 {
+    match s {
+        Sex::Male => 1,
+        Sex::Female => 2,
+    }
+}
+
+fn sex_from(c: Option<i64>) -> Option<Sex> {
+    match c {
+        Some(1) => Some(Sex::Male),
+        Some(2) => Some(Sex::Female),
+        _ => None,
+    }
+}
+
+fn ethnicity_from(c: i64) -> rusqlite::Result<Ethnicity> {
+    u8::try_from(c)
+        .ok()
+        .and_then(Ethnicity::from_code)
+        .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, c))
+}
+
+const RESIDENT_COLUMNS: &str = "id, name, sex, birth_day, id_number, ethnicity, phone, category,
+     origin, household, father_ethnicity, mother_ethnicity";
+
+fn resident_from(r: &Row<'_>) -> rusqlite::Result<ResidentRecord> {
+    let opt_eth = |v: Option<i64>| v.map(ethnicity_from).transpose();
+    Ok(ResidentRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        sex: sex_from(r.get(2)?),
+        birth_date: r.get::<_, Option<i64>>(3)?.map(date),
+        id_number: r.get(4)?,
+        ethnicity: ethnicity_from(r.get(5)?)?,
+        phone: r.get(6)?,
+        category: Category::from_code(r.get(7)?).unwrap_or(Category::Migrant),
+        origin: r.get(8)?,
+        household: r.get(9)?,
+        father_ethnicity: opt_eth(r.get(10)?)?,
+        mother_ethnicity: opt_eth(r.get(11)?)?,
+    })
+}
+
+/// A resident's core record as of transaction `at`.
+pub(crate) fn resident(
+    conn: &Connection,
+    id: ResidentId,
+    at: TxId,
+) -> Result<Option<ResidentRecord>> {
+    let sql = format!("SELECT {RESIDENT_COLUMNS} FROM resident WHERE id = ?2 AND {AS_OF_TX}");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![at, id], resident_from)
+        .optional()?)
+}
+
+/// A resident's residence intervals as of transaction `at`, oldest first.
+pub(crate) fn residences(
+    conn: &Connection,
+    resident: ResidentId,
+    at: TxId,
+) -> Result<Vec<Residence>> {
+    let sql = format!(
+        "SELECT id, unit, from_day, to_day FROM residence WHERE resident = ?2 AND {AS_OF_TX}
+         ORDER BY from_day, id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![at, resident], |r| {
+        Ok(Residence {
+            id: r.get(0)?,
+            unit: r.get(1)?,
+            valid: Interval {
+                from: date(r.get(2)?),
+                to: r.get::<_, Option<i64>>(3)?.map(date),
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Residents living in one of `units` on `as_of` (as of transaction `at`), with the
+/// residence that places them there; ordered by unit, then id.
+pub(crate) fn living_in(
+    conn: &Connection,
+    units: &[UnitId],
+    as_of: chrono::NaiveDate,
+    at: TxId,
+) -> Result<Vec<(ResidentRecord, Residence)>> {
+    let sql = format!(
+        "SELECT {cols}, s.id, s.unit, s.from_day, s.to_day
+         FROM residence s JOIN resident r ON r.id = s.resident
+         WHERE s.unit = ?2 AND s.from_day <= ?3 AND (s.to_day IS NULL OR s.to_day > ?3)
+           AND s.sys_from <= ?1 AND (s.sys_to IS NULL OR s.sys_to > ?1)
+           AND r.sys_from <= ?1 AND (r.sys_to IS NULL OR r.sys_to > ?1)
+         ORDER BY r.id",
+        cols = RESIDENT_COLUMNS
+            .split(',')
+            .map(|c| format!("r.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = Vec::new();
+    for unit in units {
+        let rows = stmt.query_map(params![at, unit, day(as_of)], |r| {
+            Ok((
+                resident_from(r)?,
+                Residence {
+                    id: r.get(12)?,
+                    unit: r.get(13)?,
+                    valid: Interval {
+                        from: date(r.get(14)?),
+                        to: r.get::<_, Option<i64>>(15)?.map(date),
+                    },
+                },
+            ))
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,289 @@
+//! Adding and updating residents; moves and departures. Every write is validated first
+//! and recorded as new versions in the batch's transaction.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::records::{NewResident, Residence, ResidentRecord};
+use super::{store, ResidentId};
+use crate::codes::{DivisionCode, IdNumber};
+use crate::error::{Error, Result, Warning};
+use crate::network::UnitId;
+use crate::registry::Batch;
+use crate::time::Interval;
+
+/// What an upsert did to a resident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResidentUpdate {
+    /// A new resident.
+    Inserted,
+    /// A new version of an existing resident.
+    Updated,
+    /// Nothing changed.
+    Unchanged,
+}
+
+/// A validated resident, ready to store.
+pub(crate) struct Prepared {
+    pub record: ResidentRecord,
+    pub residence: Residence,
+    pub key: String,
+    pub hash: i64,
+    pub warnings: Vec<Warning>,
+}
+
+impl Batch<'_> {
+    /// Validates a resident without writing: ID number (normalised, 15 digits upgraded,
+    /// birth date and sex taken from it when absent, disagreement warned), community in
+    /// scope and existing on the arrival date, interval, origin code.
+    pub(crate) fn prepare_resident(&self, r: NewResident) -> Result<Prepared> {
+        let mut warnings = Vec::new();
+        let name = r.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "it is empty"));
+        }
+        let id = match r
+            .id_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(raw) => {
+                let p = IdNumber::parse(raw, self.today())?;
+                warnings.extend(p.warnings);
+                Some(p.value)
+            }
+            None => None,
+        };
+        let birth_date = match (&id, r.birth_date) {
+            (Some(n), Some(b)) if n.birth_date() != b => {
+                warnings.push(Warning::new(
+                    "resident.birth_date_mismatch",
+                    "the birth date column disagrees with the ID number; the ID number's is kept",
+                ));
+                Some(n.birth_date())
+            }
+            (Some(n), _) => Some(n.birth_date()),
+            (None, b) => b,
+        };
+        let sex = match (&id, r.sex) {
+            (Some(n), Some(s)) if n.sex() != s => {
+                warnings.push(Warning::new(
+                    "resident.sex_mismatch",
+                    "the sex column disagrees with the ID number; the ID number's is kept",
+                ));
+                Some(n.sex())
+            }
+            (Some(n), _) => Some(n.sex()),
+            (None, s) => s,
+        };
+        if birth_date.is_some_and(|b| b > self.today()) {
+            return Err(Error::invalid("birth date", "it is in the future"));
+        }
+        let origin = match r.origin.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(o) => Some(DivisionCode::parse(o)?.value.as_str().to_owned()),
+            None => None,
+        };
+        self.require_writable(r.community)?;
+        self.network().require_unit(r.community, r.arrived_on)?;
+        let valid = Interval::new(r.arrived_on, r.left_on)?;
+        let record = ResidentRecord {
+            id: 0,
+            name,
+            sex,
+            birth_date,
+            id_number: id.map(|n| n.as_str().to_owned()),
+            ethnicity: r.ethnicity,
+            phone: r
+                .phone
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty()),
+            category: r.category,
+            origin,
+            household: r
+                .household
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty()),
+            father_ethnicity: r.father_ethnicity,
+            mother_ethnicity: r.mother_ethnicity,
+        };
+        let residence = Residence {
+            id: 0,
+            unit: r.community,
+            valid,
+        };
+        Ok(Prepared {
+            key: record.match_key(r.community),
+            hash: record.content_hash(&residence),
+            record,
+            residence,
+            warnings,
+        })
+    }
+
+    /// Stores a prepared resident as new, with ids from `ids` (two per resident).
+    pub(crate) fn store_new_resident(
+        &mut self,
+        p: &mut Prepared,
+        first_id: i64,
+    ) -> Result<ResidentId> {
+        p.record.id = first_id;
+        p.residence.id = first_id + 1;
+        store::insert_resident(self.conn, self.tx, &p.record, &p.key, p.hash)?;
+        store::insert_residence(self.conn, self.tx, p.record.id, &p.residence)?;
+        self.touched.push(p.record.id);
+        Ok(p.record.id)
+    }
+
+    /// Stores a prepared resident as a new version of resident `id`: the core record if it
+    /// changed, and the residence: the same community and arrival update the open
+    /// interval (e.g. a departure date); another community or arrival is a move — the
+    /// current interval ends where the new one starts.
+    pub(crate) fn store_resident_update(&mut self, id: ResidentId, p: &mut Prepared) -> Result<()> {
+        let tx = self.tx;
+        p.record.id = id;
+        if store::resident(self.conn, id, tx)?.is_none() {
+            return Err(Error::not_found(format!("resident {id}")));
+        }
+        // A new core version even when only the residence changed: its hash follows.
+        store::supersede(self.conn, "resident", id, tx)?;
+        store::insert_resident(self.conn, tx, &p.record, &p.key, p.hash)?;
+        let residences = store::residences(self.conn, id, tx)?;
+        let same = residences
+            .iter()
+            .find(|r| r.unit == p.residence.unit && r.valid.from == p.residence.valid.from);
+        match same {
+            Some(r) if r.valid == p.residence.valid => {}
+            Some(r) => {
+                store::supersede(self.conn, "residence", r.id, tx)?;
+                let updated = Residence {
+                    id: r.id,
+                    ..p.residence
+                };
+                store::insert_residence(self.conn, tx, id, &updated)?;
+            }
+            None => {
+                for open in residences
+                    .iter()
+                    .filter(|r| r.valid.contains(p.residence.valid.from))
+                {
+                    store::supersede(self.conn, "residence", open.id, tx)?;
+                    let ended = Residence {
+                        valid: open.valid.ended(p.residence.valid.from)?,
+                        ..*open
+                    };
+                    store::insert_residence(self.conn, tx, id, &ended)?;
+                }
+                p.residence.id = store::allocate_ids(self.conn, 1)?;
+                store::insert_residence(self.conn, tx, id, &p.residence)?;
+            }
+        }
+        self.touched.push(id);
+        Ok(())
+    }
+
+    /// Adds a resident; fails with a conflict if one with the same ID number (or, without
+    /// one, the same fallback key) exists. Returns the id and the warnings.
+    pub fn add_resident(&mut self, r: NewResident) -> Result<(ResidentId, Vec<Warning>)> {
+        let mut p = self.prepare_resident(r)?;
+        if let Some(existing) = self.resident_by_key(&p.key)? {
+            return Err(Error::conflict(format!(
+                "resident {existing} already has this identity (ID number or name, birth date, sex and community)"
+            )));
+        }
+        let first = store::allocate_ids(self.conn, 2)?;
+        let id = self.store_new_resident(&mut p, first)?;
+        Ok((id, p.warnings))
+    }
+
+    /// Adds or updates the resident with this identity; returns what happened.
+    pub fn upsert_resident(
+        &mut self,
+        r: NewResident,
+    ) -> Result<(ResidentId, ResidentUpdate, Vec<Warning>)> {
+        let mut p = self.prepare_resident(r)?;
+        match self.resident_by_key(&p.key)? {
+            None => {
+                let first = store::allocate_ids(self.conn, 2)?;
+                let id = self.store_new_resident(&mut p, first)?;
+                Ok((id, ResidentUpdate::Inserted, p.warnings))
+            }
+            Some(id) => {
+                let hash: i64 = self.conn.query_row(
+                    "SELECT hash FROM resident WHERE id = ?1 AND sys_to IS NULL",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                if hash == p.hash {
+                    return Ok((id, ResidentUpdate::Unchanged, p.warnings));
+                }
+                self.store_resident_update(id, &mut p)?;
+                Ok((id, ResidentUpdate::Updated, p.warnings))
+            }
+        }
+    }
+
+    fn resident_by_key(&self, key: &str) -> Result<Option<ResidentId>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM resident WHERE match_key = ?1 AND sys_to IS NULL")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records that a resident no longer lives where they live on `date` (departure).
+    pub fn depart_resident(&mut self, id: ResidentId, date: NaiveDate) -> Result<()> {
+        let tx = self.tx;
+        let residences = store::residences(self.conn, id, tx)?;
+        let open: Vec<Residence> = residences
+            .into_iter()
+            .filter(|r| r.valid.to.is_none_or(|t| t > date))
+            .collect();
+        if open.is_empty() {
+            return Err(Error::conflict(format!(
+                "resident {id} lives nowhere after {date}"
+            )));
+        }
+        for r in open {
+            self.require_writable(r.unit)?;
+            store::supersede(self.conn, "residence", r.id, tx)?;
+            let ended = Residence {
+                valid: r.valid.ended(date)?,
+                ..r
+            };
+            store::insert_residence(self.conn, tx, id, &ended)?;
+        }
+        self.touched.push(id);
+        Ok(())
+    }
+
+    /// Moves a resident to `community` from `date` on (the current residence ends then).
+    pub fn move_resident(
+        &mut self,
+        id: ResidentId,
+        community: UnitId,
+        date: NaiveDate,
+    ) -> Result<()> {
+        self.require_writable(community)?;
+        self.network().require_unit(community, date)?;
+        let current = store::residences(self.conn, id, self.tx)?;
+        if current.iter().any(|r| r.valid.contains(date)) {
+            self.depart_resident(id, date)?;
+        }
+        let rid = store::allocate_ids(self.conn, 1)?;
+        store::insert_residence(
+            self.conn,
+            self.tx,
+            id,
+            &Residence {
+                id: rid,
+                unit: community,
+                valid: Interval::since(date),
+            },
+        )?;
+        self.touched.push(id);
+        Ok(())
+    }
+}
