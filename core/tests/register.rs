@@ -301,3 +301,73 @@ fn reveals_need_a_role_and_a_purpose_and_are_audited() {
         let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
     }
 }
+
+#[test]
+fn flags_events_and_declared_preferences() {
+    use shiliu::register::{
+        FlagKind, LifeEventKind, NewFlag, NewLifeEvent, Preference, PreferenceKind,
+    };
+    let (reg, s) = setup();
+    let (id, _) = reg
+        .write(|b| b.add_resident(resident(&s, "马小龙", None)))
+        .unwrap();
+    reg.write(|b| {
+        b.add_flag(NewFlag {
+            resident: id,
+            kind: FlagKind::parse("困难"),
+            detail: Some("因病致困".into()),
+            valid_from: d("2020-01-01"),
+            valid_to: None,
+        })?;
+        b.add_life_event(NewLifeEvent {
+            resident: id,
+            kind: LifeEventKind::parse("住院"),
+            date: d("2024-03-05"),
+            note: Some("市立医院".into()),
+        })?;
+        b.declare_preference(Preference {
+            resident: id,
+            kind: PreferenceKind::parse("清真饮食"),
+            value: "是".into(),
+            declared_on: d("2024-01-10"),
+        })
+    })
+    .unwrap();
+    let c = reg.view().unwrap().circumstances(id).unwrap();
+    assert_eq!(
+        (c.flags[0].kind.as_str(), c.flags[0].detail.as_deref()),
+        ("hardship", Some("因病致困"))
+    );
+    assert_eq!(
+        (c.events[0].kind_zh.as_str(), c.events[0].date),
+        ("住院", d("2024-03-05"))
+    );
+    assert_eq!(
+        (
+            c.preferences[0].kind.label(),
+            c.preferences[0].value.as_str()
+        ),
+        ("halal_diet", "是")
+    );
+    // Nothing is inferred: a Hui resident without a declaration has no preference.
+    let (other, _) = reg
+        .write(|b| b.add_resident(resident(&s, "马大龙", None)))
+        .unwrap();
+    assert!(reg
+        .view()
+        .unwrap()
+        .circumstances(other)
+        .unwrap()
+        .preferences
+        .is_empty());
+    // A future event is refused.
+    let e = reg.write(|b| {
+        b.add_life_event(NewLifeEvent {
+            resident: id,
+            kind: LifeEventKind::Dispute,
+            date: d("2025-06-01"),
+            note: None,
+        })
+    });
+    assert_eq!(e.unwrap_err().kind(), ErrorKind::Validation);
+}

@@ -6,6 +6,7 @@
 //! facts: a city has millions of them. Every change records a new version in a numbered
 //! transaction, so a resident's earlier state stays readable.
 
+mod circumstances;
 mod ethnicity_rules;
 mod queries;
 mod records;
@@ -13,6 +14,9 @@ mod store;
 mod vocabulary;
 mod writes;
 
+pub use circumstances::{
+    Circumstances, FlagView, LifeEventView, NewFlag, NewLifeEvent, Preference,
+};
 pub use ethnicity_rules::EthnicityChange;
 pub use records::{NewResident, Residence, ResidentRecord, ResidentView};
 pub use vocabulary::{Category, FlagKind, LifeEventKind, PreferenceKind};
