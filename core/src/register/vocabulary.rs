@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 户籍 — registered (hukou) here.
+    #[serde(alias = "户籍")]
     Registered,
     /// 流动 — migrant.
+    #[serde(alias = "流动")]
     Migrant,
 }
 

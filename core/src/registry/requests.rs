@@ -17,6 +17,9 @@ use crate::network::{
     FactId, Hierarchy, NewBody, NewMembership, NewOrganisation, NewPerson, NewPosition, NewPost,
     NewUnit, PersonId, Reorganisation, TxId, UnitId, UnitImportOptions,
 };
+use crate::register::{
+    EthnicityChange, NewFlag, NewLifeEvent, NewResident, Preference, ResidentId,
+};
 
 /// Version of the JSON documents shiliu reads and writes; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -111,6 +114,38 @@ enum Request {
     },
     Reorganise(Reorganisation),
     ImportUnits(UnitImportOptions),
+    AddResident(NewResident),
+    UpsertResident(NewResident),
+    DepartResident {
+        resident: ResidentId,
+        date: NaiveDate,
+    },
+    MoveResident {
+        resident: ResidentId,
+        community: UnitId,
+        date: NaiveDate,
+    },
+    ChangeEthnicity(EthnicityChange),
+    AddFlag(NewFlag),
+    AddLifeEvent(NewLifeEvent),
+    DeclarePreference(Preference),
+    Resident {
+        resident: ResidentId,
+        as_of: NaiveDate,
+    },
+    RevealResident {
+        resident: ResidentId,
+        as_of: NaiveDate,
+    },
+    Residents {
+        under: UnitId,
+        as_of: NaiveDate,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+    },
+    Circumstances {
+        resident: ResidentId,
+    },
 }
 
 /// A write answering with a value and warnings.
@@ -148,6 +183,18 @@ pub const OPERATIONS: &[&str] = &[
     "set_parent",
     "reorganise",
     "import_units",
+    "add_resident",
+    "upsert_resident",
+    "depart_resident",
+    "move_resident",
+    "change_ethnicity",
+    "add_flag",
+    "add_life_event",
+    "declare_preference",
+    "resident",
+    "reveal_resident",
+    "residents",
+    "circumstances",
 ];
 
 impl Registry {
@@ -301,6 +348,42 @@ impl Registry {
                 from,
             } => write(&|b| Ok((json!(b.set_parent(unit, hierarchy, parent, from)?), vec![]))),
             R::Reorganise(r) => write(&|b| Ok((to_value(&b.reorganise(r.clone())?)?, vec![]))),
+            R::AddResident(r) => write(&|b| {
+                let (id, w) = b.add_resident(r.clone())?;
+                Ok((json!(id), w))
+            }),
+            R::UpsertResident(r) => write(&|b| {
+                let (id, what, w) = b.upsert_resident(r.clone())?;
+                Ok((json!({ "id": id, "outcome": what }), w))
+            }),
+            R::DepartResident { resident, date } => write(&|b| {
+                b.depart_resident(resident, date)?;
+                Ok((Value::Null, vec![]))
+            }),
+            R::MoveResident {
+                resident,
+                community,
+                date,
+            } => write(&|b| {
+                b.move_resident(resident, community, date)?;
+                Ok((Value::Null, vec![]))
+            }),
+            R::ChangeEthnicity(c) => write(&|b| Ok((Value::Null, b.change_ethnicity(c.clone())?))),
+            R::AddFlag(f) => write(&|b| Ok((json!(b.add_flag(f.clone())?), vec![]))),
+            R::AddLifeEvent(e) => write(&|b| Ok((json!(b.add_life_event(e.clone())?), vec![]))),
+            R::DeclarePreference(p) => {
+                write(&|b| Ok((json!(b.declare_preference(p.clone())?), vec![])))
+            }
+            R::Resident { resident, as_of } => read(&|v| to_value(&v.resident(resident, as_of)?)),
+            R::RevealResident { resident, as_of } => {
+                read(&|v| to_value(&v.reveal_resident(resident, as_of)?))
+            }
+            R::Residents {
+                under,
+                as_of,
+                hierarchy,
+            } => read(&|v| to_value(&v.residents(under, as_of, &hierarchy)?)),
+            R::Circumstances { resident } => read(&|v| to_value(&v.circumstances(resident)?)),
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
                 let report = self.import_units(&opts)?;
