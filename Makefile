@@ -15,7 +15,10 @@ LIBDIR     := target/debug
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench clean
+.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench sample clean
+
+SAMPLE_RESIDENTS ?= 10000
+SAMPLE_SEED      ?= 1
 
 run:
 	$(CARGO) run --release --example suzhou
@@ -56,6 +59,11 @@ py-test: py-build
 # Benchmarks (release build; numbers are reported in the issue notes).
 bench:
 	$(CARGO) run --release --example network_bench
+
+# A small synthetic population in target/sample (units, reorganisations, residents with
+# 16 deliberately bad rows).
+sample:
+	$(CARGO) run --release --example generate -- --residents $(SAMPLE_RESIDENTS) --seed $(SAMPLE_SEED) --bad 16 --out target/sample
 
 clean:
 	$(CARGO) clean

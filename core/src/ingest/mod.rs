@@ -1,11 +1,34 @@
-//! Reading tabular input (CSV today; XLSX, GB18030 and JSON Lines with the register):
-//! header mapping, row numbers as the file shows them, and row-level problem reports.
+//! Reading tabular input — the ledgers (台账) community staff keep in Excel or CSV —
+//! into clean, header-mapped string rows with row numbers exactly as the user sees them.
+//!
+//! * Formats: CSV (also tab-separated `.txt`), XLSX (via calamine) and JSON Lines.
+//! * Encodings: UTF-8 with or without BOM, UTF-16 with BOM, GB18030 (covers GBK/GB2312).
+//! * Title rows above the header are passed over; the header row is found by its
+//!   cells ([`header`]); 合计/小计 rows, blank rows, repeated headers and trailing notes
+//!   (制表人：…) are skipped and listed in [`Sheet::skipped`].
+//! * Values stay strings; [`values`] has the tolerant parsers for dates, sexes,
+//!   categories and phones, and recognises ID numbers Excel has mangled.
+//!
+//! [`read_table`] is the entry point; it never validates values — the register does.
 
-use std::collections::HashMap;
+mod csv_reader;
+mod encoding;
+pub mod header;
+mod jsonl;
+mod sheet;
+mod table;
+pub mod values;
+mod xlsx;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Warning};
+
+pub use header::{normalise_header, LEDGER_FIELDS};
+pub(crate) use table::Table;
+pub use values::{
+    excel_mangled_id, parse_category, parse_date, parse_phone, parse_sex, Category, ValueProblem,
+};
 
 /// A rejected row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,125 +47,384 @@ pub struct RowProblem {
     pub reason: String,
 }
 
-/// A CSV file read into header-mapped records with their row numbers.
-pub(crate) struct Table {
-    pub(crate) file: String,
-    columns: HashMap<&'static str, usize>,
-    pub(crate) rows: Vec<(usize, csv::StringRecord)>,
+/// A file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Comma- (or tab-) separated values: `.csv`, `.txt`, `.tsv`.
+    Csv,
+    /// Excel 2007+ workbook: `.xlsx`, `.xlsm`.
+    Xlsx,
+    /// One JSON object per line: `.jsonl`, `.ndjson`.
+    #[serde(alias = "jsonl", alias = "ndjson")]
+    JsonLines,
 }
 
-impl Table {
-    /// Reads `path`, mapping headers through `spec` (canonical name, accepted spellings);
-    /// fails if a `required` column is missing.
-    pub(crate) fn read(
-        path: &str,
-        spec: &[(&'static str, &[&str])],
-        required: &[&str],
-    ) -> Result<Table> {
-        let file = std::path::Path::new(path)
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.to_owned());
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        // Row numbers as the file shows them, blank lines included.
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(
-                bytes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes.as_slice());
-        let headers = rdr.headers().map_err(|e| csv_error(path, e))?.clone();
-        let mut columns = HashMap::new();
-        for (i, h) in headers.iter().enumerate() {
-            let h = h.trim_start_matches('\u{feff}').trim();
-            if let Some((name, _)) = spec
-                .iter()
-                .find(|(_, alts)| alts.iter().any(|a| a.eq_ignore_ascii_case(h)))
-            {
-                columns.entry(*name).or_insert(i);
-            }
-        }
-        for r in required {
-            if !columns.contains_key(r) {
-                return Err(Error::invalid(
-                    format!("{file} header"),
-                    format!("the column {r} is missing"),
-                ));
-            }
-        }
-        let mut rows = Vec::new();
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| csv_error(path, e))?;
-            let mut byte = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
-            // The reader's position may sit before skipped blank lines.
-            while matches!(bytes.get(byte), Some(b'\n' | b'\r')) {
-                byte += 1;
-            }
-            let line = line_starts.partition_point(|start| *start <= byte);
-            if rec.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            rows.push((line, rec));
-        }
-        Ok(Table {
-            file,
-            columns,
-            rows,
-        })
-    }
+/// The text encoding of a CSV or JSON Lines file (a byte-order mark always wins).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Encoding {
+    /// BOM, else UTF-8 if the bytes are valid UTF-8, else GB18030.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// UTF-8.
+    #[serde(rename = "utf-8", alias = "utf8", alias = "UTF-8", alias = "UTF8")]
+    Utf8,
+    /// GB18030, which also reads GBK and GB2312.
+    #[serde(
+        rename = "gb18030",
+        alias = "gbk",
+        alias = "gb2312",
+        alias = "GB18030",
+        alias = "GBK",
+        alias = "GB2312"
+    )]
+    Gb18030,
+}
 
-    /// The trimmed, non-empty value of a column.
-    pub(crate) fn get<'r>(&self, rec: &'r csv::StringRecord, col: &str) -> Option<&'r str> {
+/// Which sheets of a workbook to read (ignored for CSV and JSON Lines).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SheetSelection {
+    /// The first sheet (`"first"`).
+    #[default]
+    First,
+    /// The sheet of this name (`{"named": "二社区"}`).
+    Named(String),
+    /// Every sheet that has a header row (`"all"`).
+    All,
+}
+
+/// How to read a file. Every field has a default; unknown fields are an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadOptions {
+    /// The format; `None` = from the file extension.
+    pub format: Option<Format>,
+    /// The text encoding (CSV, JSON Lines).
+    pub encoding: Encoding,
+    /// Which sheets (XLSX).
+    pub sheet: SheetSelection,
+    /// The 1-based row number of the header as the file shows it; `None` = detect.
+    pub header_row: Option<usize>,
+    /// Pairs (header as in the file → canonical field name) that override the built-in
+    /// synonyms; a field name of `""` ignores the column. In JSON either
+    /// `[["证件号", "id_number"]]` or `{"证件号": "id_number"}`.
+    #[serde(deserialize_with = "pairs_or_map")]
+    pub mapping: Vec<(String, String)>,
+}
+
+/// Reads `[[header, field], …]` or `{header: field, …}` into pairs (document order).
+pub(crate) fn pairs_or_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<(String, String)>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list of [header, field] pairs or an object {header: field}")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(pair) = seq.next_element::<(String, String)>()? {
+                out.push(pair);
+            }
+            Ok(out)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(pair) = map.next_entry::<String, String>()? {
+                out.push(pair);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// One column of a sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// The header as written (trimmed).
+    pub header: String,
+    /// The canonical field it maps to; `None` = unmapped or ignored.
+    pub field: Option<&'static str>,
+}
+
+/// A data row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// The row number as the user sees it (CSV/JSON Lines: line; XLSX: Excel row).
+    pub row: usize,
+    /// One trimmed cell per column (missing cells are `""`).
+    pub cells: Vec<String>,
+}
+
+/// Why a row below the header was not returned as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// 合计, 总计, 共计.
+    Total,
+    /// 小计.
+    Subtotal,
+    /// Every cell empty (trailing blank rows are not listed).
+    Blank,
+    /// The header (or a title row) repeated, e.g. at a page break.
+    RepeatedHeader,
+    /// 制表人：, 填表说明, 注：, 审核人 … .
+    Note,
+}
+
+/// A row that was skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// Row number as the user sees it.
+    pub row: usize,
+    /// Why.
+    pub reason: SkipReason,
+    /// The row's first non-empty cell (`""` for blank rows).
+    pub text: String,
+}
+
+/// One sheet (or the whole of a CSV or JSON Lines file), header-mapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sheet {
+    /// File name without directories.
+    pub file: String,
+    /// The sheet name (XLSX only).
+    pub sheet: Option<String>,
+    /// `"utf-8"`, `"gb18030"`, `"utf-16le"`, `"utf-16be"` or `"xlsx"`.
+    pub encoding: &'static str,
+    /// The header's row number (0 for JSON Lines, which has none).
+    pub header_row: usize,
+    /// The columns in file order.
+    pub columns: Vec<Column>,
+    /// The data rows.
+    pub rows: Vec<Record>,
+    /// Rows skipped below the header.
+    pub skipped: Vec<Skipped>,
+    /// Warnings (`ingest.unmapped_column`, `ingest.duplicate_column`, …).
+    pub warnings: Vec<Warning>,
+    /// JSON Lines lines that are not JSON objects (`ingest.bad_json`).
+    pub bad_lines: Vec<RowProblem>,
+}
+
+impl Sheet {
+    /// The trimmed, non-empty value of `field` in `rec`.
+    pub fn get<'a>(&self, rec: &'a Record, field: &str) -> Option<&'a str> {
         self.columns
-            .get(col)
-            .and_then(|i| rec.get(*i))
-            .map(str::trim)
+            .iter()
+            .position(|c| c.field == Some(field))
+            .and_then(|i| rec.cells.get(i))
+            .map(|s| header::trim_cell(s))
             .filter(|s| !s.is_empty())
     }
 
-    /// A problem with one cell of a row.
-    pub(crate) fn problem(
-        &self,
-        row: usize,
-        column: &str,
-        value: Option<&str>,
-        code: &str,
-        reason: String,
-    ) -> RowProblem {
-        RowProblem {
-            file: self.file.clone(),
-            row,
-            column: Some(column.to_owned()),
-            value: value.map(str::to_owned),
-            code: code.to_owned(),
-            reason,
+    /// The header of `field` as written in the file (for error reports).
+    pub fn column_of(&self, field: &str) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|c| c.field == Some(field))
+            .map(|c| c.header.as_str())
+    }
+
+    /// Fails unless every field in `fields` has a column.
+    pub fn require(&self, fields: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = fields
+            .iter()
+            .copied()
+            .filter(|f| self.column_of(f).is_none())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            format!("{} header", self.label()),
+            format!("missing columns: {}", missing.join(", ")),
+        ))
+    }
+
+    /// `file` or `file [sheet]`, for messages.
+    fn label(&self) -> String {
+        match &self.sheet {
+            Some(s) => format!("{} [{s}]", self.file),
+            None => self.file.clone(),
         }
     }
 }
 
-fn csv_error(path: &str, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => Error::Io {
-            path: path.to_owned(),
-            source,
-        },
-        csv::ErrorKind::Utf8 { pos, .. } => Error::invalid(
-            path,
-            format!(
-                "row {} is not UTF-8",
-                pos.map(|p| p.line()).unwrap_or_default()
-            ),
+/// A row of cells as read, before header detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawRow {
+    /// Row number as the user sees it.
+    pub(crate) row: usize,
+    /// The cells (not yet trimmed).
+    pub(crate) cells: Vec<String>,
+}
+
+impl RawRow {
+    fn is_blank(&self) -> bool {
+        self.cells.iter().all(|c| header::trim_cell(c).is_empty())
+    }
+}
+
+/// The file name of `path` without directories.
+pub(crate) fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+fn read_bytes(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The format from the extension; unknown extensions are sniffed (zip → XLSX,
+/// `{` → JSON Lines, else CSV).
+fn detect_format(path: &str, bytes: &[u8]) -> Result<Format> {
+    let ext = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    Ok(match ext.as_str() {
+        "csv" | "txt" | "tsv" => Format::Csv,
+        "xlsx" | "xlsm" => Format::Xlsx,
+        "jsonl" | "ndjson" => Format::JsonLines,
+        "xls" | "et" | "wps" | "ods" => {
+            return Err(Error::invalid(
+                file_name(path),
+                format!(".{ext} is not supported; save the file as .xlsx or .csv"),
+            ))
+        }
+        _ if bytes.starts_with(b"PK\x03\x04") => Format::Xlsx,
+        _ if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') => Format::JsonLines,
+        _ => Format::Csv,
+    })
+}
+
+/// Reads a ledger file into one [`Sheet`] per selected sheet (CSV and JSON Lines: one).
+///
+/// `spec` lists the canonical fields with their accepted header spellings (see
+/// [`LEDGER_FIELDS`]). The header row is the first of the first rows in which at least
+/// two cells name fields of `spec`, unless `options.header_row` says which.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::InvalidArgument`] for an
+/// unsupported format, undecodable bytes (naming the row), an unknown field in the
+/// mapping, a missing sheet (listing those there are) or no header row.
+pub fn read_table(
+    path: &str,
+    spec: &[(&'static str, &[&str])],
+    options: &ReadOptions,
+) -> Result<Vec<Sheet>> {
+    let file = file_name(path);
+    let mapper = header::Mapper::new(spec, &options.mapping)?;
+    if options.header_row == Some(0) {
+        return Err(Error::invalid(
+            "header_row",
+            "row numbers start at 1".to_owned(),
+        ));
+    }
+    let bytes = read_bytes(path)?;
+    let format = match options.format {
+        Some(f) => f,
+        None => detect_format(path, &bytes)?,
+    };
+    match format {
+        Format::Csv => {
+            let (text, encoding) = encoding::decode(&bytes, options.encoding, &file)?;
+            let raw = csv_reader::read_rows(&text, &file)?;
+            let meta = sheet::Meta {
+                file,
+                sheet: None,
+                encoding,
+            };
+            sheet::build(meta, &raw, &mapper, options.header_row)?
+                .map(|s| vec![s])
+                .ok_or_else(|| no_header(&sheet_label(path, None), &mapper))
+        }
+        Format::JsonLines => {
+            let (text, encoding) = encoding::decode(&bytes, options.encoding, &file)?;
+            let sheet = jsonl::read(&text, file, encoding, &mapper)?;
+            Ok(vec![sheet])
+        }
+        Format::Xlsx => xlsx::read(bytes, &file, &mapper, options),
+    }
+}
+
+fn sheet_label(path: &str, sheet: Option<&str>) -> String {
+    match sheet {
+        Some(s) => format!("{} [{s}]", file_name(path)),
+        None => file_name(path),
+    }
+}
+
+/// The error for a file (or sheet) in which no header row was found.
+fn no_header(label: &str, mapper: &header::Mapper<'_>) -> Error {
+    Error::invalid(
+        format!("{label} header"),
+        format!(
+            "no header row found: expected columns such as {}",
+            mapper.examples()
         ),
-        other => Error::invalid(path, format!("unreadable CSV: {other:?}")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn options_deserialize_with_defaults() {
+        let o: ReadOptions = serde_json::from_str("{}").unwrap();
+        assert_eq!(o, ReadOptions::default());
+        let o: ReadOptions = serde_json::from_str(
+            r#"{"format":"xlsx","encoding":"gbk","sheet":{"named":"二社区"},
+                "header_row":2,"mapping":{"证件号":"id_number"}}"#,
+        )
+        .unwrap();
+        assert_eq!(o.format, Some(Format::Xlsx));
+        assert_eq!(o.encoding, Encoding::Gb18030);
+        assert_eq!(o.sheet, SheetSelection::Named("二社区".into()));
+        assert_eq!(o.header_row, Some(2));
+        assert_eq!(o.mapping, [("证件号".to_owned(), "id_number".to_owned())]);
+        let o: ReadOptions = serde_json::from_str(
+            r#"{"encoding":"utf8","sheet":"all","format":"jsonl","mapping":[["a","name"]]}"#,
+        )
+        .unwrap();
+        assert_eq!(o.encoding, Encoding::Utf8);
+        assert_eq!(o.sheet, SheetSelection::All);
+        assert_eq!(o.format, Some(Format::JsonLines));
+        assert_eq!(o.mapping.len(), 1);
+        assert!(serde_json::from_str::<ReadOptions>(r#"{"sheets":"all"}"#).is_err());
+        assert!(serde_json::from_str::<ReadOptions>(r#"{"encoding":"latin1"}"#).is_err());
+    }
+
+    #[test]
+    fn formats_from_extensions() {
+        assert_eq!(detect_format("a/b.CSV", b"").unwrap(), Format::Csv);
+        assert_eq!(detect_format("b.txt", b"").unwrap(), Format::Csv);
+        assert_eq!(detect_format("b.xlsx", b"").unwrap(), Format::Xlsx);
+        assert_eq!(detect_format("b.jsonl", b"").unwrap(), Format::JsonLines);
+        assert_eq!(detect_format("b.ndjson", b"").unwrap(), Format::JsonLines);
+        assert!(detect_format("b.xls", b"").is_err());
+        assert_eq!(detect_format("b", b"PK\x03\x04").unwrap(), Format::Xlsx);
+        assert_eq!(
+            detect_format("b.dat", b" {\"a\":1}").unwrap(),
+            Format::JsonLines
+        );
+        assert_eq!(detect_format("b.dat", b"a,b").unwrap(), Format::Csv);
     }
 }

@@ -8,6 +8,8 @@
 
 mod circumstances;
 mod ethnicity_rules;
+mod export;
+mod import;
 mod queries;
 mod records;
 mod store;
@@ -18,6 +20,11 @@ pub use circumstances::{
     Circumstances, FlagView, LifeEventView, NewFlag, NewLifeEvent, Preference,
 };
 pub use ethnicity_rules::EthnicityChange;
+pub use export::{ExportFormat, ExportReport};
+pub use import::{
+    ImportMode, ImportProgress, OnConflict, RejectedRow, ResidentImportOptions,
+    ResidentImportReport, RowWarning, SkippedRow,
+};
 pub use records::{NewResident, Residence, ResidentRecord, ResidentView};
 pub use vocabulary::{Category, FlagKind, LifeEventKind, PreferenceKind};
 pub use writes::ResidentUpdate;

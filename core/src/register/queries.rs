@@ -98,6 +98,15 @@ impl View {
         self.load_resident(id, as_of, true)
     }
 
+    /// A resident unmasked, without the reveal checks (callers check and audit).
+    pub(crate) fn resident_unmasked(
+        &self,
+        id: ResidentId,
+        as_of: NaiveDate,
+    ) -> Result<ResidentView> {
+        self.load_resident(id, as_of, false)
+    }
+
     /// A resident with personal data shown. Operators and administrators only, with a
     /// stated purpose (the principal's); every reveal is audited.
     pub fn reveal_resident(&self, id: ResidentId, as_of: NaiveDate) -> Result<ResidentView> {

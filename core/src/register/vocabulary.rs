@@ -15,18 +15,10 @@ pub enum Category {
 }
 
 impl Category {
-    /// Reads 户籍/户籍人口/常住户籍/registered or 流动/流动人口/外来/暂住/migrant.
+    /// Reads 户籍/户籍人口/常住户籍/registered or 流动/流动人口/外来/暂住/migrant (see
+    /// [`crate::ingest::values::parse_category`] for the problem when it fails).
     pub fn parse(s: &str) -> Option<Category> {
-        let t: String = crate::codes::normalise(s, true).to_lowercase();
-        match t.as_str() {
-            "户籍" | "户籍人口" | "常住户籍" | "本地户籍" | "registered" | "1" => {
-                Some(Category::Registered)
-            }
-            "流动" | "流动人口" | "外来" | "外来人口" | "暂住" | "migrant" | "2" => {
-                Some(Category::Migrant)
-            }
-            _ => None,
-        }
+        crate::ingest::values::parse_category(s).ok()
     }
 
     /// The stored number (1 registered, 2 migrant).

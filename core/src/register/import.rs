@@ -1,0 +1,642 @@
+//! Importing a residents' ledger (台账): CSV, XLSX or JSON Lines in, a report out.
+//!
+//! Every good row is kept and every bad row reported (row number as the file shows it,
+//! column header as written, the value with ID numbers and phones masked, a stable code,
+//! an English and a Chinese message). The batch commits atomically; `dry_run` validates
+//! and reports without writing. Re-importing the same file changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::records::NewResident;
+use super::{store, ResidentId};
+use crate::access::mask_phone;
+use crate::codes::{mask_id_number, Ethnicity};
+use crate::error::{Error, Result, Warning};
+use crate::ingest::values::{self, ValueProblem};
+use crate::ingest::{self, Encoding, Format, ReadOptions, Record, SheetSelection, Skipped};
+use crate::network::{Hierarchy, TxId, UnitId};
+use crate::registry::Batch;
+use crate::Registry;
+
+/// How a file relates to what is registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    /// Add and update the residents in the file (default).
+    #[default]
+    Upsert,
+    /// The file is complete for `snapshot_unit` as of `snapshot_date`: residents of that
+    /// unit missing from it are recorded as departed on that date.
+    Snapshot,
+}
+
+/// What to do with a row whose resident is already registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Update the resident (default).
+    #[default]
+    Update,
+    /// Leave the resident as registered (counted as skipped).
+    Skip,
+    /// Reject the row.
+    Reject,
+}
+
+/// What to import and how.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResidentImportOptions {
+    /// The file.
+    pub path: String,
+    /// Format (default: from the extension).
+    pub format: Option<Format>,
+    /// Encoding of CSV / JSON Lines (default: detected).
+    pub encoding: Encoding,
+    /// XLSX sheets (default: the first).
+    pub sheet: SheetSelection,
+    /// Header row as the file shows it (default: detected below title rows).
+    pub header_row: Option<usize>,
+    /// Header → field pairs overriding the built-in synonyms.
+    #[serde(deserialize_with = "ingest::pairs_or_map")]
+    pub mapping: Vec<(String, String)>,
+    /// Upsert (default) or snapshot.
+    pub mode: ImportMode,
+    /// Snapshot mode: the unit the file is complete for.
+    pub snapshot_unit: Option<UnitId>,
+    /// Snapshot mode: the date it is complete as of.
+    pub snapshot_date: Option<NaiveDate>,
+    /// Policy for residents already registered.
+    pub on_conflict: OnConflict,
+    /// Validate and report without writing.
+    pub dry_run: bool,
+}
+
+/// A rejected row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedRow {
+    /// File name.
+    pub file: String,
+    /// Sheet (XLSX).
+    pub sheet: Option<String>,
+    /// Row number as the file shows it.
+    pub row: usize,
+    /// The column header as written, if one column is at fault.
+    pub column: Option<String>,
+    /// The value (ID numbers and phones masked).
+    pub value: Option<String>,
+    /// Stable code.
+    pub code: String,
+    /// English message.
+    pub message: String,
+    /// Chinese message.
+    pub message_zh: String,
+}
+
+/// A warning about one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowWarning {
+    /// File name.
+    pub file: String,
+    /// Sheet (XLSX).
+    pub sheet: Option<String>,
+    /// Row number as the file shows it.
+    pub row: usize,
+    /// Stable code (`ethnicity.legacy_name`, `id_number.upgraded` …).
+    pub code: String,
+    /// English message.
+    pub message: String,
+}
+
+/// A row skipped as not being data (totals, blank rows, notes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedRow {
+    /// File name.
+    pub file: String,
+    /// Sheet (XLSX).
+    pub sheet: Option<String>,
+    /// The row and why.
+    #[serde(flatten)]
+    pub skipped: Skipped,
+}
+
+/// How far an import has got (for progress bars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportProgress {
+    /// Data rows processed.
+    pub done: usize,
+    /// Data rows in all sheets.
+    pub total: usize,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ResidentImportReport {
+    /// The transaction it recorded (None for a dry run or when nothing changed).
+    pub transaction: Option<TxId>,
+    /// Data rows read.
+    pub rows_read: usize,
+    /// New residents.
+    pub inserted: usize,
+    /// Residents updated.
+    pub updated: usize,
+    /// Rows that changed nothing.
+    pub unchanged: usize,
+    /// Rows left alone by `on_conflict = skip`.
+    pub skipped_existing: usize,
+    /// Residents recorded as departed (snapshot mode).
+    pub departed: usize,
+    /// Rows matched without an ID number (fallback key: name, birth date, sex, community):
+    /// the match is uncertain.
+    pub uncertain_matches: Vec<usize>,
+    /// Rejected rows.
+    pub rejected: Vec<RejectedRow>,
+    /// Rows that are not data.
+    pub skipped: Vec<SkippedRow>,
+    /// Warnings per row.
+    pub warnings: Vec<RowWarning>,
+    /// Warnings about the file (unmapped columns …).
+    pub file_warnings: Vec<Warning>,
+}
+
+/// A row's outcome: the value, or why the row is rejected (boxed: the cold path).
+type RowResult<T> = std::result::Result<T, Box<RejectedRow>>;
+
+/// Columns a ledger must have.
+const REQUIRED: &[&str] = &["name", "ethnicity", "community"];
+
+/// Chinese messages of the row codes the import itself raises.
+fn zh(code: &str) -> &'static str {
+    match code {
+        "required.missing" => "必填项为空",
+        "ethnicity.unknown" => "民族无法识别",
+        "id_number.invalid" => "公民身份号码不合法",
+        "community.unknown" => "所属社区不存在或该日期不存在",
+        "community.ambiguous" => "所属社区名称不唯一，请填写社区代码或完整路径",
+        "community.outside_scope" => "所属社区不在您的权限范围内",
+        "row.duplicate" => "与本文件中前面的行重复（同一人）",
+        "resident.exists" => "该居民已登记，按设置拒绝导入",
+        "resident.invalid" => "该行数据不合法",
+        "date.missing" => "来苏时间（迁入日期）为空",
+        _ => "该行数据有误",
+    }
+}
+
+struct RowContext<'a> {
+    file: &'a str,
+    sheet: &'a Option<String>,
+    row: usize,
+}
+
+impl RowContext<'_> {
+    fn reject(
+        &self,
+        column: Option<&str>,
+        value: Option<String>,
+        code: &str,
+        en: String,
+        zh_msg: &str,
+    ) -> Box<RejectedRow> {
+        Box::new(RejectedRow {
+            file: self.file.to_owned(),
+            sheet: self.sheet.clone(),
+            row: self.row,
+            column: column.map(str::to_owned),
+            value,
+            code: code.to_owned(),
+            message: en,
+            message_zh: zh_msg.to_owned(),
+        })
+    }
+
+    fn rejected_value(
+        &self,
+        column: Option<&str>,
+        value: Option<String>,
+        p: ValueProblem,
+    ) -> Box<RejectedRow> {
+        self.reject(column, value, p.code, p.en, &p.zh)
+    }
+}
+
+/// Masks what may identify a person in a reported value.
+fn shown(field: &str, value: &str) -> String {
+    match field {
+        "id_number" => mask_id_number(value),
+        "phone" => mask_phone(value),
+        _ => value.to_owned(),
+    }
+}
+
+/// Reads one ledger row into a resident, or says what is wrong with it.
+fn read_row(
+    b: &Batch<'_>,
+    sheet: &ingest::Sheet,
+    rec: &Record,
+    ctx: &RowContext<'_>,
+    communities: &mut HashMap<(String, NaiveDate), RowResult<UnitId>>,
+) -> RowResult<(NewResident, Vec<Warning>)> {
+    let col = |f: &str| sheet.column_of(f);
+    let get = |f: &str| sheet.get(rec, f);
+    let mut warnings = Vec::new();
+    for f in REQUIRED {
+        if get(f).is_none() {
+            return Err(ctx.reject(
+                col(f),
+                None,
+                "required.missing",
+                format!("{f} is empty"),
+                zh("required.missing"),
+            ));
+        }
+    }
+    let name = get("name").unwrap_or_default().to_owned();
+    let raw_eth = get("ethnicity").unwrap_or_default();
+    let ethnicity = match Ethnicity::parse(raw_eth) {
+        Ok(p) => {
+            warnings.extend(p.warnings);
+            p.value
+        }
+        Err(e) => {
+            return Err(ctx.reject(
+                col("ethnicity"),
+                Some(raw_eth.to_owned()),
+                "ethnicity.unknown",
+                e.to_string(),
+                zh("ethnicity.unknown"),
+            ))
+        }
+    };
+    let id_number = match get("id_number") {
+        Some(v) if values::excel_mangled_id(v) => {
+            return Err(ctx.rejected_value(
+                col("id_number"),
+                Some(shown("id_number", v)),
+                ValueProblem::excel_mangled_id(),
+            ))
+        }
+        Some(v) => Some(v.to_owned()),
+        None => None,
+    };
+    let date = |f: &str| -> RowResult<Option<NaiveDate>> {
+        match get(f) {
+            None => Ok(None),
+            Some(v) => values::parse_date(v)
+                .map(Some)
+                .map_err(|p| ctx.rejected_value(col(f), Some(v.to_owned()), p)),
+        }
+    };
+    let birth_date = date("birth_date")?;
+    let left_on = date("left_on")?;
+    let arrived_on = date("arrived_on")?.ok_or_else(|| {
+        ctx.reject(
+            col("arrived_on"),
+            None,
+            "date.missing",
+            "arrived_on is empty".into(),
+            zh("date.missing"),
+        )
+    })?;
+    let sex = match get("sex") {
+        None => None,
+        Some(v) => Some(
+            values::parse_sex(v)
+                .map_err(|p| ctx.rejected_value(col("sex"), Some(v.to_owned()), p))?,
+        ),
+    };
+    let category = match get("category") {
+        None => super::Category::Registered,
+        Some(v) => values::parse_category(v)
+            .map_err(|p| ctx.rejected_value(col("category"), Some(v.to_owned()), p))?,
+    };
+    let phone = match get("phone") {
+        None => None,
+        Some(v) => Some(
+            values::parse_phone(v)
+                .map_err(|p| ctx.rejected_value(col("phone"), Some(shown("phone", v)), p))?,
+        ),
+    };
+    let place = get("community").unwrap_or_default();
+    let community = communities
+        .entry((place.to_owned(), arrived_on))
+        .or_insert_with(|| resolve_community(b, place, arrived_on, ctx, col("community")))
+        .clone()
+        .map_err(|mut r| {
+            r.row = ctx.row;
+            r
+        })?;
+    Ok((
+        NewResident {
+            name,
+            sex,
+            birth_date,
+            id_number,
+            ethnicity,
+            phone,
+            category,
+            origin: get("origin").map(str::to_owned),
+            household: get("household").map(str::to_owned),
+            father_ethnicity: None,
+            mother_ethnicity: None,
+            community,
+            arrived_on,
+            left_on,
+            registered_unit: None,
+            registered_division: get("registration").map(str::to_owned),
+        },
+        warnings,
+    ))
+}
+
+/// A community by code (any length) or by name path, as of the arrival date; historical
+/// names and codes resolve for historical dates.
+fn resolve_community(
+    b: &Batch<'_>,
+    place: &str,
+    on: NaiveDate,
+    ctx: &RowContext<'_>,
+    column: Option<&str>,
+) -> RowResult<UnitId> {
+    let net = b.network();
+    let found = if place.chars().all(|c| c.is_ascii_digit()) {
+        net.find_by_code(place, on)
+    } else {
+        net.find_by_path(place, on, &Hierarchy::Legal)
+    };
+    let unit = found.map_err(|e| {
+        let code = if e.kind() == crate::ErrorKind::Conflict {
+            "community.ambiguous"
+        } else {
+            "community.unknown"
+        };
+        ctx.reject(
+            column,
+            Some(place.to_owned()),
+            code,
+            e.to_string(),
+            zh(code),
+        )
+    })?;
+    b.require_writable(unit).map_err(|e| {
+        ctx.reject(
+            column,
+            Some(place.to_owned()),
+            "community.outside_scope",
+            e.to_string(),
+            zh("community.outside_scope"),
+        )
+    })?;
+    Ok(unit)
+}
+
+impl Registry {
+    /// Imports a residents' ledger. `progress` is called every few thousand rows.
+    pub fn import_residents(
+        &self,
+        opts: &ResidentImportOptions,
+        mut progress: Option<&mut dyn FnMut(ImportProgress)>,
+    ) -> Result<ResidentImportReport> {
+        if opts.mode == ImportMode::Snapshot
+            && (opts.snapshot_unit.is_none() || opts.snapshot_date.is_none())
+        {
+            return Err(Error::invalid(
+                "snapshot",
+                "snapshot mode needs snapshot_unit and snapshot_date",
+            ));
+        }
+        let read = ReadOptions {
+            format: opts.format,
+            encoding: opts.encoding,
+            sheet: opts.sheet.clone(),
+            header_row: opts.header_row,
+            mapping: opts.mapping.clone(),
+        };
+        let sheets = ingest::read_table(&opts.path, ingest::LEDGER_FIELDS, &read)?;
+        for s in &sheets {
+            s.require(REQUIRED)?;
+        }
+        let total: usize = sheets.iter().map(|s| s.rows.len()).sum();
+        let mut report = ResidentImportReport {
+            rows_read: total,
+            ..ResidentImportReport::default()
+        };
+        let label = format!("import residents {}", ingest::file_name(&opts.path));
+        let tx = self.write_batch_inner(Some(&label), opts.dry_run, |b| {
+            let mut known = store::current_keys(b.conn)?;
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut present: HashSet<ResidentId> = HashSet::new();
+            let mut communities = HashMap::new();
+            let mut ids = IdBlock::default();
+            let mut done = 0;
+            for sheet in &sheets {
+                report.file_warnings.extend(sheet.warnings.iter().cloned());
+                report
+                    .skipped
+                    .extend(sheet.skipped.iter().map(|s| SkippedRow {
+                        file: sheet.file.clone(),
+                        sheet: sheet.sheet.clone(),
+                        skipped: s.clone(),
+                    }));
+                for p in &sheet.bad_lines {
+                    report.rejected.push(RejectedRow {
+                        file: p.file.clone(),
+                        sheet: None,
+                        row: p.row,
+                        column: None,
+                        value: None,
+                        code: p.code.clone(),
+                        message: p.reason.clone(),
+                        message_zh: "该行不是 JSON 对象".into(),
+                    });
+                }
+                for rec in &sheet.rows {
+                    let ctx = RowContext {
+                        file: &sheet.file,
+                        sheet: &sheet.sheet,
+                        row: rec.row,
+                    };
+                    import_row(
+                        b,
+                        sheet,
+                        rec,
+                        &ctx,
+                        opts,
+                        &mut known,
+                        &mut seen,
+                        &mut present,
+                        &mut communities,
+                        &mut ids,
+                        &mut report,
+                    )?;
+                    done += 1;
+                    if done % 4096 == 0 {
+                        if let Some(f) = progress.as_mut() {
+                            f(ImportProgress { done, total });
+                        }
+                    }
+                }
+            }
+            if let (ImportMode::Snapshot, Some(unit), Some(date)) =
+                (opts.mode, opts.snapshot_unit, opts.snapshot_date)
+            {
+                report.departed = depart_missing(b, unit, date, &present)?;
+            }
+            if let Some(f) = progress.as_mut() {
+                f(ImportProgress { done, total });
+            }
+            Ok(b.transaction())
+        })?;
+        let wrote = report.inserted + report.updated + report.departed > 0;
+        report.transaction = (!opts.dry_run && wrote).then_some(tx);
+        Ok(report)
+    }
+}
+
+/// Ids reserved in blocks, so that a large import does not update the sequence per row.
+#[derive(Default)]
+struct IdBlock {
+    next: i64,
+    end: i64,
+}
+
+impl IdBlock {
+    fn take(&mut self, b: &Batch<'_>, n: i64) -> Result<i64> {
+        if self.next + n > self.end {
+            let size = 8192.max(n);
+            self.next = store::allocate_ids(b.conn, size)?;
+            self.end = self.next + size;
+        }
+        let first = self.next;
+        self.next += n;
+        Ok(first)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn import_row(
+    b: &mut Batch<'_>,
+    sheet: &ingest::Sheet,
+    rec: &Record,
+    ctx: &RowContext<'_>,
+    opts: &ResidentImportOptions,
+    known: &mut HashMap<String, (ResidentId, i64)>,
+    seen: &mut HashMap<String, usize>,
+    present: &mut HashSet<ResidentId>,
+    communities: &mut HashMap<(String, NaiveDate), RowResult<UnitId>>,
+    ids: &mut IdBlock,
+    report: &mut ResidentImportReport,
+) -> Result<()> {
+    let (resident, mut warnings) = match read_row(b, sheet, rec, ctx, communities) {
+        Ok(r) => r,
+        Err(rejected) => {
+            report.rejected.push(*rejected);
+            return Ok(());
+        }
+    };
+    let mut p = match b.prepare_resident(resident) {
+        Ok(p) => p,
+        Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
+        Err(e) => {
+            let (column, code) = match &e {
+                Error::InvalidIdNumber { .. } => {
+                    (sheet.column_of("id_number"), "id_number.invalid")
+                }
+                Error::InvalidDivisionCode { .. } => {
+                    (sheet.column_of("origin"), "resident.invalid")
+                }
+                _ => (None, "resident.invalid"),
+            };
+            report
+                .rejected
+                .push(*ctx.reject(column, None, code, e.to_string(), zh(code)));
+            return Ok(());
+        }
+    };
+    warnings.append(&mut p.warnings);
+    report
+        .warnings
+        .extend(warnings.into_iter().map(|w| RowWarning {
+            file: ctx.file.to_owned(),
+            sheet: ctx.sheet.clone(),
+            row: ctx.row,
+            code: w.code,
+            message: w.message,
+        }));
+    if let Some(first) = seen.insert(p.key.clone(), ctx.row) {
+        report.rejected.push(*ctx.reject(
+            sheet.column_of("id_number"),
+            None,
+            "row.duplicate",
+            format!("the same resident as row {first}"),
+            zh("row.duplicate"),
+        ));
+        return Ok(());
+    }
+    if p.record.id_number.is_none() {
+        report.uncertain_matches.push(ctx.row);
+    }
+    match known.get(&p.key).copied() {
+        None => {
+            let first = ids.take(b, 2)?;
+            let id = b.store_new_resident(&mut p, first)?;
+            known.insert(p.key.clone(), (id, p.hash));
+            present.insert(id);
+            report.inserted += 1;
+        }
+        Some((id, _)) if opts.on_conflict == OnConflict::Reject => {
+            present.insert(id);
+            report.rejected.push(*ctx.reject(
+                None,
+                None,
+                "resident.exists",
+                format!("resident {id} is already registered"),
+                zh("resident.exists"),
+            ));
+        }
+        Some((id, _)) if opts.on_conflict == OnConflict::Skip => {
+            present.insert(id);
+            report.skipped_existing += 1;
+        }
+        Some((id, hash)) if hash == p.hash => {
+            present.insert(id);
+            report.unchanged += 1;
+        }
+        Some((id, _)) => {
+            b.store_resident_update(id, &mut p)?;
+            known.insert(p.key.clone(), (id, p.hash));
+            present.insert(id);
+            report.updated += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Snapshot mode: residents of `unit`'s subtree living there on `date` but absent from
+/// the file depart on `date`.
+fn depart_missing(
+    b: &mut Batch<'_>,
+    unit: UnitId,
+    date: NaiveDate,
+    present: &HashSet<ResidentId>,
+) -> Result<usize> {
+    b.require_writable(unit)?;
+    let units: Vec<UnitId> = b
+        .network()
+        .tree(&[unit], date, &Hierarchy::Legal)?
+        .into_iter()
+        .map(|n| n.unit.id)
+        .collect();
+    let living = store::living_in(b.conn, &units, date, b.transaction())?;
+    let mut departed = 0;
+    for (r, residence) in living {
+        // Someone who arrived on the snapshot day itself cannot have left on it.
+        if !present.contains(&r.id) && residence.valid.from < date {
+            b.depart_resident(r.id, date)?;
+            departed += 1;
+        }
+    }
+    Ok(departed)
+}
