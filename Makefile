@@ -15,7 +15,7 @@ LIBDIR     := target/debug
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench sample clean
+.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench bench-import sample clean
 
 SAMPLE_RESIDENTS ?= 10000
 SAMPLE_SEED      ?= 1
@@ -59,6 +59,11 @@ py-test: py-build
 # Benchmarks (release build; numbers are reported in the issue notes).
 bench:
 	$(CARGO) run --release --example network_bench
+
+# The ledger import on 1,000,000 generated residents (rows/s, peak memory).
+bench-import:
+	$(CARGO) run --release --example generate -- --residents 1000000 --seed 1 --out target/bench-1m
+	$(CARGO) run --release --example import_bench -- target/bench-1m
 
 # A small synthetic population in target/sample (units, reorganisations, residents with
 # 16 deliberately bad rows).

@@ -18,7 +18,8 @@ use crate::network::{
     NewUnit, PersonId, Reorganisation, TxId, UnitId, UnitImportOptions,
 };
 use crate::register::{
-    EthnicityChange, NewFlag, NewLifeEvent, NewResident, Preference, ResidentId,
+    EthnicityChange, ExportFormat, NewFlag, NewLifeEvent, NewResident, Preference, ResidentId,
+    ResidentImportOptions,
 };
 
 /// Version of the JSON documents shiliu reads and writes; bumped on any incompatible change.
@@ -146,6 +147,13 @@ enum Request {
     Circumstances {
         resident: ResidentId,
     },
+    ImportResidents(ResidentImportOptions),
+    ExportResidents {
+        under: UnitId,
+        as_of: NaiveDate,
+        path: String,
+        format: ExportFormat,
+    },
 }
 
 /// A write answering with a value and warnings.
@@ -195,6 +203,8 @@ pub const OPERATIONS: &[&str] = &[
     "reveal_resident",
     "residents",
     "circumstances",
+    "import_residents",
+    "export_residents",
 ];
 
 impl Registry {
@@ -384,6 +394,21 @@ impl Registry {
                 hierarchy,
             } => read(&|v| to_value(&v.residents(under, as_of, &hierarchy)?)),
             R::Circumstances { resident } => read(&|v| to_value(&v.circumstances(resident)?)),
+            R::ImportResidents(opts) => {
+                refuse_pinned()?;
+                let report = self.import_residents(&opts, None)?;
+                Ok((
+                    report.transaction.unwrap_or(0),
+                    to_value(&report)?,
+                    Vec::new(),
+                ))
+            }
+            R::ExportResidents {
+                under,
+                as_of,
+                path,
+                format,
+            } => read(&|v| to_value(&v.export_residents(under, as_of, &path, format)?)),
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
                 let report = self.import_units(&opts)?;
