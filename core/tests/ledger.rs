@@ -125,7 +125,10 @@ fn a_gb18030_ledger_keeps_every_good_row_and_reports_every_bad_one() {
     write_gb18030(&path, &rows);
     let (reg, s) = setup();
     let mut calls = Vec::new();
-    let mut progress = |p: shiliu::register::ImportProgress| calls.push(p);
+    let mut progress = |p: shiliu::register::ImportProgress| {
+        calls.push(p);
+        true
+    };
     let opts = ResidentImportOptions {
         path: path.clone(),
         ..Default::default()
@@ -395,4 +398,22 @@ fn an_xlsx_with_two_sheets_and_an_operator_outside_scope() {
         analyst.import_residents(&all, None).unwrap_err().kind(),
         ErrorKind::AccessDenied
     );
+}
+
+#[test]
+fn a_progress_callback_can_cancel_and_nothing_is_written() {
+    let dir = Dir::new("cancel");
+    let path = dir.file("c.csv");
+    write_gb18030(&path, &good_rows());
+    let (reg, _s) = setup();
+    let tx = reg.view().unwrap().transaction();
+    let mut stop = |_: shiliu::register::ImportProgress| false;
+    let opts = ResidentImportOptions {
+        path,
+        ..Default::default()
+    };
+    let e = reg.import_residents(&opts, Some(&mut stop)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.to_string().contains("cancelled"));
+    assert_eq!(reg.view().unwrap().transaction(), tx);
 }

@@ -393,11 +393,13 @@ fn resolve_community(
 }
 
 impl Registry {
-    /// Imports a residents' ledger. `progress` is called every few thousand rows.
+    /// Imports a residents' ledger. `progress` is called every few thousand rows and at
+    /// the end; returning `false` cancels the import (nothing is written; the error is
+    /// `import cancelled`).
     pub fn import_residents(
         &self,
         opts: &ResidentImportOptions,
-        mut progress: Option<&mut dyn FnMut(ImportProgress)>,
+        mut progress: Option<&mut dyn FnMut(ImportProgress) -> bool>,
     ) -> Result<ResidentImportReport> {
         if opts.mode == ImportMode::Snapshot
             && (opts.snapshot_unit.is_none() || opts.snapshot_date.is_none())
@@ -473,9 +475,7 @@ impl Registry {
                     )?;
                     done += 1;
                     if done % 4096 == 0 {
-                        if let Some(f) = progress.as_mut() {
-                            f(ImportProgress { done, total });
-                        }
+                        report_progress(&mut progress, done, total)?;
                     }
                 }
             }
@@ -484,14 +484,27 @@ impl Registry {
             {
                 report.departed = depart_missing(b, unit, date, &present)?;
             }
-            if let Some(f) = progress.as_mut() {
-                f(ImportProgress { done, total });
-            }
+            report_progress(&mut progress, done, total)?;
             Ok(b.transaction())
         })?;
         let wrote = report.inserted + report.updated + report.departed > 0;
         report.transaction = (!opts.dry_run && wrote).then_some(tx);
         Ok(report)
+    }
+}
+
+/// Calls the progress callback; `false` from it cancels the import.
+fn report_progress(
+    progress: &mut Option<&mut dyn FnMut(ImportProgress) -> bool>,
+    done: usize,
+    total: usize,
+) -> Result<()> {
+    match progress.as_mut() {
+        Some(f) if !f(ImportProgress { done, total }) => Err(Error::invalid(
+            "import",
+            "cancelled by the progress callback",
+        )),
+        _ => Ok(()),
     }
 }
 
