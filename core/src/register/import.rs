@@ -499,13 +499,15 @@ fn report_progress(
     done: usize,
     total: usize,
 ) -> Result<()> {
-    match progress.as_mut() {
-        Some(f) if !f(ImportProgress { done, total }) => Err(Error::invalid(
-            "import",
-            "cancelled by the progress callback",
-        )),
-        _ => Ok(()),
+    if let Some(f) = progress.as_mut() {
+        if !f(ImportProgress { done, total }) {
+            return Err(Error::invalid(
+                "import",
+                "cancelled by the progress callback",
+            ));
+        }
     }
+    Ok(())
 }
 
 /// Ids reserved in blocks, so that a large import does not update the sequence per row.
