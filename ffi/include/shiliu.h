@@ -81,6 +81,12 @@ typedef struct shiliu_error shiliu_error;
 // with any other call on the same handle. shiliu starts no threads of its own.
 typedef struct shiliu_registry shiliu_registry;
 
+// Progress of a long operation: `done` of `total` data rows processed. `user_data` is
+// the pointer given with the callback. Called on the calling thread, during the call it
+// was given to; it must return normally (no `longjmp`, no C++ exception) and must not
+// call back into shiliu on the same handle.
+typedef void (*shiliu_progress_fn)(uint64_t done, uint64_t total, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -165,6 +171,45 @@ int32_t shiliu_division_code_parse(const uint8_t *text, size_t len, char **out_j
 // `text` and `allow_json` point to their lengths of readable bytes (or are NULL);
 // `out_json` is a writable slot; `err` is NULL or a writable slot.
 int32_t shiliu_credit_code_parse(const uint8_t *text, size_t len, const uint8_t *allow_json, size_t allow_len, char **out_json, struct shiliu_error **err);
+
+// Imports a residents' ledger (台账) — CSV (UTF-8 or GB18030, title rows and total rows
+// tolerated), XLSX or JSON Lines — into the register.
+//
+// `options_json` (required) is
+// `{"path", "format"?: "csv"|"xlsx"|"json_lines", "encoding"?, "sheet"?, "header_row"?,
+// "mapping"?: {header: field}, "mode"?: "upsert"|"snapshot", "snapshot_unit"?,
+// "snapshot_date"?, "on_conflict"?: "update"|"skip"|"reject", "dry_run"?: false}`.
+// Every good row is kept and every bad row reported; the batch commits atomically in one
+// transaction; re-importing the same file changes nothing; `dry_run` validates and
+// reports without writing. `*out_json` receives
+// `{"format":1,"transaction":N|null,"result":{"transaction","rows_read","inserted",
+// "updated","unchanged","skipped_existing","departed","uncertain_matches","rejected":
+// [{"file","sheet","row","column","value","code","message","message_zh"}],"skipped",
+// "warnings","file_warnings"},"warnings":[]}` — `transaction` is null for a dry run or
+// when nothing changed; row numbers are those the file shows (a title row is row 1);
+// ID numbers and phone numbers in the report are masked.
+//
+// `progress` may be NULL. Otherwise it is called with `user_data` from the calling
+// thread while the import runs (every few thousand rows, and once at the end with
+// `done == total`). It runs while the import holds the registry's writer: it must not
+// call back into shiliu on the same handle (nor write to the same file through another
+// handle), and it must return normally.
+//
+// Everything else of the register goes through `shiliu_registry_execute` with the ops
+// `add_resident`, `upsert_resident`, `depart_resident`, `move_resident`,
+// `change_ethnicity`, `add_flag`, `add_life_event`, `declare_preference`, `resident`,
+// `reveal_resident`, `residents`, `circumstances`, `import_residents` (this import,
+// without progress) and `export_residents` (see the README).
+//
+// Nothing is imported if `out_json` is NULL (`SHILIU_STATUS_VALIDATION`). A missing or
+// unreadable file fails with `SHILIU_STATUS_STORAGE`; malformed options with
+// `SHILIU_STATUS_VALIDATION` (code 1007).
+//
+// # Safety
+// `reg` is NULL or an open handle; `options_json` points to `options_len` readable
+// bytes; `progress` is NULL or a function safe to call with `user_data`; `out_json` is
+// a writable slot; `err` is NULL or a writable slot.
+int32_t shiliu_registry_import_residents(const struct shiliu_registry *reg, const uint8_t *options_json, size_t options_len, shiliu_progress_fn progress, void *user_data, char **out_json, struct shiliu_error **err);
 
 // Opens (creating if needed) the registry file at `path`. `options_json` may be NULL or
 // `{"principal":{"name","role","scope","hierarchy","purpose"},"today":"YYYY-MM-DD","must_exist":false}`;

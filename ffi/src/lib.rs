@@ -10,9 +10,11 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod boundary;
+mod register;
 mod registry;
 
 pub use boundary::*;
+pub use register::*;
 pub use registry::*;
 
 use std::ffi::{c_char, CStr, CString};

@@ -23,7 +23,7 @@ pub struct shiliu_registry {
 }
 
 /// Runs `f` on a live handle; a panic poisons the handle.
-fn with_registry(
+pub(crate) fn with_registry(
     reg: *const shiliu_registry,
     err: *mut *mut shiliu_error,
     f: impl FnOnce(&Registry) -> Result<(), Error>,

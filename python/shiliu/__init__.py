@@ -35,7 +35,7 @@ from ._native import (
     parse_id_number,
 )
 from ._codes import CreditCode, DivisionCode, parse_credit_code, parse_division_code
-from ._registry import FORMAT_VERSION, Principal, Registry
+from ._registry import FORMAT_VERSION, ImportReport, Principal, Registry
 
 __all__ = [
     "FORMAT_VERSION",
@@ -45,6 +45,7 @@ __all__ = [
     "DivisionCode",
     "Ethnicity",
     "IdNumber",
+    "ImportReport",
     "InternalError",
     "InvalidEthnicity",
     "InvalidIdNumber",

@@ -7,6 +7,7 @@ from Python: values come from the module's functions and ``Registry``'s construc
 
 import datetime
 import os
+from collections.abc import Callable
 from typing import ClassVar, final
 
 __all__ = [
@@ -160,6 +161,13 @@ class Registry:
         """Opens a private in-memory registry."""
     def execute(self, request: str) -> str:
         """Answers one JSON request (`{"op": ..., "args": {...}}`) with a JSON response."""
+    def import_residents(self, options: str, progress: Callable[[int, int], object] | None = None) -> str:
+        """Imports a residents' ledger; `options` is the JSON of the import options.
+
+        `progress(done, total)` is called every few thousand rows and at the end; an
+        exception it raises cancels the import (nothing is written) and propagates.
+        Returns the JSON of the report.
+        """
     def transaction(self) -> int:
         """The newest recorded transaction (0 for an empty registry)."""
     def close(self) -> None:

@@ -6,12 +6,15 @@ the GIL is released while the core works, so a registry may be shared by threads
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import importlib
 import json
 import os
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, Union
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, TextIO, Union
 
 from . import _native
 
@@ -22,6 +25,8 @@ Role = Literal["administrator", "operator", "viewer", "analyst"]
 Hierarchy = Literal["legal", "managing", "working"]
 DateLike = Union[_dt.date, str]
 Table = Any  # a pandas DataFrame when pandas is installed, else list[dict]
+Progress = Callable[[int, int], object]
+"""A progress callback: called with (rows done, rows in total)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,18 @@ ORGANISATION_COLUMNS = ("id", "name", "credit_code", "unit", "kind", "valid_from
 _ID_COLUMNS = {"id", "parent", "unit", "post", "body", "holder_id", "event", "predecessor", "successor"}
 
 
-def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
+RESIDENT_COLUMNS = (
+    "id", "name", "sex", "birth_date", "id_number", "ethnicity", "ethnicity_name", "phone",
+    "category", "origin", "community", "masked",
+)
+REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "code", "message", "message_zh")
+SKIPPED_COLUMNS = ("file", "sheet", "row", "reason", "text")
+ROW_WARNING_COLUMNS = ("file", "sheet", "row", "code", "message")
+
+
+def _table(
+    rows: list[dict[str, Any]], columns: tuple[str, ...], ints: Iterable[str] = _ID_COLUMNS
+) -> Table:
     """A DataFrame with the given columns (ids as nullable integers, so an empty result
     still has its columns and a missing parent is <NA>, not a float NaN); without pandas,
     the list of dicts."""
@@ -100,9 +116,107 @@ def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Table:
     except ImportError:
         return rows
     frame = pd.DataFrame(rows, columns=list(columns))
-    for col in _ID_COLUMNS.intersection(columns):
+    for col in set(ints).intersection(columns):
         frame[col] = frame[col].astype("Int64")
     return frame
+
+
+def _resident(row: dict[str, Any]) -> dict[str, Any]:
+    """A resident as answered, with dates as ``datetime.date`` and each residence's
+    ``valid`` flattened to ``valid_from`` / ``valid_to``."""
+    out = dict(row)
+    if out.get("birth_date"):
+        out["birth_date"] = _dt.date.fromisoformat(out["birth_date"])
+    if "residences" in out:
+        out["residences"] = [_flatten(r) for r in out["residences"]]
+    return out
+
+
+def _ethnicity(value: Any) -> Any:
+    """An ethnicity argument: a notation string, or a :class:`shiliu.Ethnicity` (its code)."""
+    return value.code if isinstance(value, _native.Ethnicity) else value
+
+
+@dataclass(frozen=True, eq=False)
+class ImportReport:
+    """What :meth:`Registry.import_residents` did.
+
+    The counts are attributes; ``rejected`` (columns file, sheet, row, column, value,
+    code, message, message_zh), ``skipped`` (file, sheet, row, reason, text) and
+    ``warnings`` (file, sheet, row, code, message) are pandas DataFrames when pandas is
+    installed (with their columns even when empty), else lists of dicts. Row numbers are
+    as the file shows them; ID numbers and phones in reported values are masked.
+    Compare reports through :meth:`to_dict` (DataFrames have no plain equality).
+    """
+
+    rows_read: int
+    """Data rows read (every sheet)."""
+    inserted: int
+    """New residents."""
+    updated: int
+    """Residents updated."""
+    unchanged: int
+    """Rows that changed nothing."""
+    skipped_existing: int
+    """Rows left alone by ``on_conflict="skip"``."""
+    departed: int
+    """Residents recorded as departed (snapshot mode)."""
+    transaction: int | None
+    """The transaction recorded (None for a dry run or when nothing changed)."""
+    uncertain_matches: list[int]
+    """Rows matched without an ID number (name, birth date, sex, community)."""
+    rejected: Table
+    """Rejected rows."""
+    skipped: Table
+    """Rows that are not data (blank, 合计, notes …)."""
+    warnings: Table
+    """Warnings per row."""
+    file_warnings: list[dict[str, str]]
+    """Warnings about the file (``code`` and ``message``; unmapped columns …)."""
+    _raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> ImportReport:
+        skipped = [
+            {k: s.get(k) for k in SKIPPED_COLUMNS} for s in raw.get("skipped", [])
+        ]
+        return cls(
+            rows_read=int(raw["rows_read"]),
+            inserted=int(raw["inserted"]),
+            updated=int(raw["updated"]),
+            unchanged=int(raw["unchanged"]),
+            skipped_existing=int(raw["skipped_existing"]),
+            departed=int(raw["departed"]),
+            transaction=None if raw.get("transaction") is None else int(raw["transaction"]),
+            uncertain_matches=[int(r) for r in raw.get("uncertain_matches", [])],
+            rejected=_table(list(raw.get("rejected", [])), REJECTED_COLUMNS, ints=("row",)),
+            skipped=_table(skipped, SKIPPED_COLUMNS, ints=("row",)),
+            warnings=_table(list(raw.get("warnings", [])), ROW_WARNING_COLUMNS, ints=("row",)),
+            file_warnings=[dict(w) for w in raw.get("file_warnings", [])],
+            _raw=raw,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON values (tables as lists of dicts), as the core wrote it."""
+        return copy.deepcopy(self._raw)
+
+
+class _ProgressBar:
+    """``progress=True``: a one-line text bar on stderr, redrawn in place."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self._label = label
+        self._stream = stream
+        self._width = width
+
+    def __call__(self, done: int, total: int) -> None:
+        stream = self._stream if self._stream is not None else sys.stderr
+        filled = self._width if total <= 0 else min(self._width, self._width * done // total)
+        percent = 100 if total <= 0 else min(100, 100 * done // total)
+        bar = "#" * filled + "." * (self._width - filled)
+        end = "\n" if done >= total else ""
+        stream.write(f"\r{self._label} [{bar}] {done}/{total} rows ({percent}%){end}")
+        stream.flush()
 
 
 class Registry:
@@ -327,6 +441,204 @@ class Registry:
         )
         return report
 
+    # -- the resident register: writes ---------------------------------------------------
+
+    def add_resident(
+        self,
+        *,
+        name: str,
+        ethnicity: Any,
+        community: int,
+        arrived_on: DateLike,
+        category: Literal["registered", "migrant", "户籍", "流动"],
+        id_number: str | None = None,
+        sex: Literal["male", "female"] | None = None,
+        birth_date: DateLike | None = None,
+        phone: str | None = None,
+        origin: str | None = None,
+        household: str | None = None,
+        father_ethnicity: Any = None,
+        mother_ethnicity: Any = None,
+        left_on: DateLike | None = None,
+        registered_unit: int | None = None,
+        registered_division: str | None = None,
+    ) -> int:
+        """Add a resident (one row of a ledger); returns the resident's id.
+
+        ``ethnicity`` (and the parents') in any notation (``"回族"``, ``"03"``, ``"Hui"``) or
+        a :class:`shiliu.Ethnicity`; ``community`` is the unit lived in from ``arrived_on``;
+        a 15-digit ID number is upgraded; sex and birth date default to the ID number's.
+        Warnings (upgraded number, legacy names …) are in :attr:`last_warnings`. A resident
+        already registered (same ID number) is a :class:`shiliu.ConflictError`.
+        """
+        return int(
+            self.execute(
+                "add_resident",
+                **_resident_args(
+                    name, ethnicity, community, arrived_on, category, id_number, sex, birth_date, phone,
+                    origin, household, father_ethnicity, mother_ethnicity, left_on, registered_unit,
+                    registered_division,
+                ),
+            )
+        )
+
+    def upsert_resident(
+        self,
+        *,
+        name: str,
+        ethnicity: Any,
+        community: int,
+        arrived_on: DateLike,
+        category: Literal["registered", "migrant", "户籍", "流动"],
+        id_number: str | None = None,
+        sex: Literal["male", "female"] | None = None,
+        birth_date: DateLike | None = None,
+        phone: str | None = None,
+        origin: str | None = None,
+        household: str | None = None,
+        father_ethnicity: Any = None,
+        mother_ethnicity: Any = None,
+        left_on: DateLike | None = None,
+        registered_unit: int | None = None,
+        registered_division: str | None = None,
+    ) -> tuple[int, str]:
+        """Add a resident, or update the one with the same ID number (else the same name,
+        birth date, sex and community); returns ``(id, outcome)`` with outcome
+        ``"inserted"``, ``"updated"`` or ``"unchanged"``. Arguments as :meth:`add_resident`."""
+        out = self.execute(
+            "upsert_resident",
+            **_resident_args(
+                name, ethnicity, community, arrived_on, category, id_number, sex, birth_date, phone,
+                origin, household, father_ethnicity, mother_ethnicity, left_on, registered_unit,
+                registered_division,
+            ),
+        )
+        return int(out["id"]), str(out["outcome"])
+
+    def move_resident(self, resident: int, community: int, date: DateLike) -> None:
+        """Record that ``resident`` lives in ``community`` from ``date`` on."""
+        self.execute("move_resident", resident=resident, community=community, date=date)
+
+    def depart_resident(self, resident: int, date: DateLike) -> None:
+        """Record that ``resident`` no longer lives in the registry's area from ``date`` on."""
+        self.execute("depart_resident", resident=resident, date=date)
+
+    def change_ethnicity(
+        self, resident: int, ethnicity: Any, date: DateLike, reason: str | None = None
+    ) -> list[dict[str, str]]:
+        """Record a change of ethnicity (民族成份变更) effective on ``date``.
+
+        The 2015 rules are checked as far as the record allows: the new ethnicity must be a
+        recorded parent's, at most one change before 18 and one within two years after
+        turning 18 (else :class:`shiliu.ValidationError`). Returns the warnings for the
+        checks that could not be made (``ethnicity.parents_unknown``,
+        ``ethnicity.age_unknown``), each a dict of ``code`` and ``message``.
+        """
+        self.execute("change_ethnicity", resident=resident, ethnicity=_ethnicity(ethnicity), date=date, reason=reason)
+        return list(self.last_warnings)
+
+    def add_flag(
+        self,
+        resident: int,
+        kind: str,
+        valid_from: DateLike,
+        *,
+        detail: str | None = None,
+        valid_to: DateLike | None = None,
+    ) -> int:
+        """Set a flag over an interval (``hardship``/困难, ``elderly_alone``/独居老人,
+        ``disabled``/残疾, ``student``/学生, ``representative``/代表人士 or custom);
+        returns the flag's record id."""
+        return int(
+            self.execute(
+                "add_flag", resident=resident, kind=kind, detail=detail, valid_from=valid_from, valid_to=valid_to
+            )
+        )
+
+    def add_life_event(self, resident: int, kind: str, date: DateLike, *, note: str | None = None) -> int:
+        """Record a life event (``hospitalised``/住院, ``disaster``/受灾, ``dispute``/纠纷,
+        ``special``/特殊情况, ``death``/死亡) on ``date`` (not in the future); returns its id."""
+        return int(self.execute("add_life_event", resident=resident, kind=kind, date=date, note=note))
+
+    def declare_preference(self, resident: int, kind: str, value: str, declared_on: DateLike) -> int:
+        """Store a preference the resident declared themself (``halal_diet``/清真饮食,
+        ``burial_custom``/丧葬习俗 or custom) — never inferred from ethnicity; returns its id."""
+        return int(
+            self.execute("declare_preference", resident=resident, kind=kind, value=value, declared_on=declared_on)
+        )
+
+    def import_residents(
+        self,
+        path: str | os.PathLike[str],
+        mapping: Mapping[str, str] | None = None,
+        encoding: Literal["auto", "utf-8", "gb18030", "gbk", "gb2312"] | None = None,
+        mode: Literal["upsert", "snapshot"] = "upsert",
+        dry_run: bool = False,
+        on_conflict: Literal["update", "skip", "reject"] = "update",
+        *,
+        format: Literal["csv", "xlsx", "json_lines", "jsonl"] | None = None,
+        sheet: str | None = None,
+        header_row: int | None = None,
+        snapshot_unit: int | None = None,
+        snapshot_date: DateLike | None = None,
+        progress: Progress | bool | None = None,
+    ) -> ImportReport:
+        """Import a residents' ledger (台账): CSV, XLSX or JSON Lines.
+
+        Every good row is kept and every bad row reported; good rows commit together in
+        one transaction (none with ``dry_run``, which validates and reports only).
+        Re-importing an unchanged file changes nothing (``transaction`` is then None).
+
+        ``mapping`` maps headers as written to fields (``{"证件号": "id_number"}``; ``""``
+        ignores a column) over the built-in Chinese synonyms; ``encoding`` None detects
+        (byte-order mark, else UTF-8, else GB18030); ``format`` None follows the extension;
+        ``sheet`` is ``"first"`` (default), ``"all"`` or a sheet's name; ``header_row`` (as
+        the file shows it) None detects it below title rows. ``mode="snapshot"`` says the
+        file is complete for ``snapshot_unit`` on ``snapshot_date``: residents living there
+        but missing from it depart on that date. ``on_conflict`` is what to do with a
+        resident already registered: update, skip (counted) or reject the row.
+
+        ``progress`` is a callable ``(done, total)`` called every few thousand rows and at
+        the end (``done == total``), or True for a text bar on stderr. An exception it
+        raises cancels the import — nothing is written — and propagates.
+        """
+        args: dict[str, Any] = {
+            "path": os.fspath(path),
+            "mode": mode,
+            "dry_run": dry_run,
+            "on_conflict": on_conflict,
+        }
+        if mapping is not None:
+            args["mapping"] = dict(mapping)
+        if encoding is not None:
+            args["encoding"] = encoding
+        if format is not None:
+            args["format"] = format
+        if sheet is not None:
+            args["sheet"] = sheet if sheet in ("first", "all") else {"named": sheet}
+        if header_row is not None:
+            args["header_row"] = header_row
+        if snapshot_unit is not None:
+            args["snapshot_unit"] = snapshot_unit
+        if snapshot_date is not None:
+            args["snapshot_date"] = _date(snapshot_date)
+        if self._pinned is not None:
+            # Refused by the core: a pinned view is read-only.
+            return ImportReport._from_json(self.execute("import_residents", **args))
+        callback: Progress | None
+        if progress is True:
+            callback = _ProgressBar(f"importing {os.path.basename(os.fspath(path))}")
+        elif progress is False or progress is None:
+            callback = None
+        else:
+            callback = progress
+        raw: dict[str, Any] = json.loads(
+            self._native.import_residents(json.dumps(args, ensure_ascii=False), callback)
+        )
+        self.last_transaction = int(raw.get("transaction") or 0)
+        self.last_warnings = []
+        return ImportReport._from_json(raw)
+
     # -- queries -----------------------------------------------------------------------
 
     def unit(self, unit: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> dict[str, Any]:
@@ -403,9 +715,110 @@ class Registry:
         return log
 
 
+    # -- the resident register: reads ----------------------------------------------------
+
+    def residents(self, under: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
+        """Residents living in ``under``'s subtree on ``as_of`` (unit pre-order, then id),
+        personal data masked (``马**``, ``110105********002X``, ``138****5678``). Columns:
+        id, name, sex, birth_date, id_number, ethnicity (code valid on ``as_of``),
+        ethnicity_name, phone, category, origin, community, masked. Analysts, who see
+        aggregates only, get :class:`shiliu.AccessDenied`."""
+        rows = self.execute("residents", under=under, as_of=as_of, hierarchy=hierarchy)
+        out = []
+        for r in rows:
+            r = _resident(r)
+            r.pop("residences", None)
+            out.append(r)
+        return _table(out, RESIDENT_COLUMNS, ints=("id", "community"))
+
+    def resident(self, resident: int, as_of: DateLike) -> dict[str, Any]:
+        """One resident as of ``as_of`` (ethnicity and community valid then), masked, with
+        ``residences`` (each with ``unit``, ``valid_from``, ``valid_to``), oldest first."""
+        return _resident(self.execute("resident", resident=resident, as_of=as_of))
+
+    def reveal_resident(self, resident: int, as_of: DateLike) -> dict[str, Any]:
+        """One resident with personal data shown. Operators and administrators only, and
+        only with a stated purpose (the principal's ``purpose``); every reveal is written
+        to the audit log (action ``reveal_resident``)."""
+        return _resident(self.execute("reveal_resident", resident=resident, as_of=as_of))
+
+    def circumstances(self, resident: int) -> dict[str, Any]:
+        """A resident's ``flags`` (with ``valid_from`` / ``valid_to``), life ``events`` and
+        declared ``preferences``, oldest first. Details and notes are None unless the
+        principal may see personal data (such reads are audited)."""
+        c: dict[str, Any] = self.execute("circumstances", resident=resident)
+        c["flags"] = [_flatten(f) for f in c["flags"]]
+        for e in c["events"]:
+            e["date"] = _dt.date.fromisoformat(e["date"])
+        for p in c["preferences"]:
+            p["declared_on"] = _dt.date.fromisoformat(p["declared_on"])
+        return c
+
+    def export_residents(
+        self,
+        under: int,
+        as_of: DateLike,
+        path: str | os.PathLike[str],
+        format: Literal["csv", "xlsx"] | None = None,
+    ) -> dict[str, Any]:
+        """Write the residents living in ``under``'s subtree on ``as_of`` to ``path`` with
+        the ledger's Chinese headers: CSV (UTF-8 with a byte-order mark) or XLSX, by
+        ``format`` or else the extension. Masked unless the principal may see personal
+        data and states a purpose (such exports are audited). Returns ``{"rows", "masked"}``;
+        the file can be imported again."""
+        target = os.fspath(path)
+        if format is None:
+            ext = os.path.splitext(target)[1].lower()
+            if ext not in (".csv", ".xlsx"):
+                raise ValueError(f"cannot tell the format of {target!r}: pass format='csv' or 'xlsx'")
+            format = "csv" if ext == ".csv" else "xlsx"
+        report: dict[str, Any] = self.execute(
+            "export_residents", under=under, as_of=as_of, path=target, format=format
+        )
+        return report
+
+
 def _holder(row: dict[str, Any]) -> dict[str, Any]:
     holder = row.pop("holder", None)
     row["holder_id"] = holder["id"] if holder else None
     row["holder_name"] = holder["name"] if holder else None
     row["holder_masked"] = holder["masked"] if holder else None
     return row
+
+
+def _resident_args(
+    name: str,
+    ethnicity: Any,
+    community: int,
+    arrived_on: DateLike,
+    category: str,
+    id_number: str | None,
+    sex: str | None,
+    birth_date: DateLike | None,
+    phone: str | None,
+    origin: str | None,
+    household: str | None,
+    father_ethnicity: Any,
+    mother_ethnicity: Any,
+    left_on: DateLike | None,
+    registered_unit: int | None,
+    registered_division: str | None,
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "ethnicity": _ethnicity(ethnicity),
+        "community": community,
+        "arrived_on": arrived_on,
+        "category": category,
+        "id_number": id_number,
+        "sex": sex,
+        "birth_date": birth_date,
+        "phone": phone,
+        "origin": origin,
+        "household": household,
+        "father_ethnicity": _ethnicity(father_ethnicity),
+        "mother_ethnicity": _ethnicity(mother_ethnicity),
+        "left_on": left_on,
+        "registered_unit": registered_unit,
+        "registered_division": registered_division,
+    }

@@ -10,6 +10,7 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 use shiliu::codes::{
     CreditCode, DivisionCode, Ethnicity as CoreEthnicity, IdNumber as CoreIdNumber,
 };
+use shiliu::register::{ImportProgress, ResidentImportOptions};
 use shiliu::{Error, ErrorKind, OpenOptions, Registry as CoreRegistry};
 
 /// The exception classes, created once at import.
@@ -361,6 +362,49 @@ impl PyRegistry {
         let reg = self.get().map_err(to_py)?;
         let request = request.to_owned();
         detached(py, move || reg.execute_json(&request))
+    }
+
+    /// Imports a residents' ledger; `options` is the JSON of the import options (the
+    /// `import_residents` request's args). `progress(done, total)` is called every few
+    /// thousand rows and at the end, with the GIL re-acquired for the call; an exception
+    /// it raises cancels the import (nothing is written) and is raised here. Returns the
+    /// JSON of the report.
+    #[pyo3(signature = (options, progress=None))]
+    fn import_residents(
+        &self,
+        py: Python<'_>,
+        options: &str,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        let reg = self.get().map_err(to_py)?;
+        let opts: ResidentImportOptions =
+            shiliu::error::from_json("import_residents", options).map_err(to_py)?;
+        // The first exception the callback raised; the core is told to cancel.
+        let mut failure: Option<PyErr> = None;
+        let report = py.detach(|| match &progress {
+            None => reg.import_residents(&opts, None),
+            Some(callback) => {
+                let mut call = |p: ImportProgress| -> bool {
+                    if failure.is_some() {
+                        return false;
+                    }
+                    Python::attach(|py| match callback.call1(py, (p.done, p.total)) {
+                        Ok(_) => true,
+                        Err(e) => {
+                            failure = Some(e);
+                            false
+                        }
+                    })
+                };
+                reg.import_residents(&opts, Some(&mut call))
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let report = report.map_err(to_py)?;
+        serde_json::to_string(&report)
+            .map_err(|e| to_py(Error::Internal(format!("cannot encode the report: {e}"))))
     }
 
     /// The newest recorded transaction (0 for an empty registry).

@@ -15,6 +15,16 @@ import shiliu
 TODAY = "2024-12-31"
 
 
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(first17: str) -> str:
+    """A valid 18-character ID number (GB 11643-1999) from its first 17 digits."""
+    assert len(first17) == 17 and first17.isdigit()
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
 def rows(table: Any) -> list[dict[str, Any]]:
     """A result table (a pandas DataFrame) as a list of plain dicts."""
     out: list[dict[str, Any]] = table.to_dict("records")

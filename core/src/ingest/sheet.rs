@@ -172,25 +172,29 @@ fn classify(
     let Some(first) = r.cells.iter().map(|c| trim_cell(c)).find(|c| !c.is_empty()) else {
         return Some((SkipReason::Blank, String::new()));
     };
-    let text = first.to_owned();
     let key = normalise_header(first);
     if TOTALS.iter().any(|t| key.starts_with(t)) {
-        return Some((SkipReason::Total, text));
+        return Some((SkipReason::Total, first.to_owned()));
     }
     if SUBTOTALS.iter().any(|t| key.starts_with(t)) {
-        return Some((SkipReason::Subtotal, text));
+        return Some((SkipReason::Subtotal, first.to_owned()));
     }
-    let norm = normalised(&r.cells);
-    let repeats_header = norm.iter().filter(|c| !c.is_empty()).count() >= 2
-        && norm
-            .iter()
-            .enumerate()
-            .all(|(i, c)| c.is_empty() || header_norm.get(i) == Some(c));
-    if repeats_header || titles.contains(&norm) {
-        return Some((SkipReason::RepeatedHeader, text));
+    // A repeated header or title row starts with one of its cells: only then is the
+    // whole row worth normalising (this runs for every data row).
+    let could_repeat = header_norm.contains(&key) || titles.iter().any(|t| t.contains(&key));
+    if could_repeat {
+        let norm = normalised(&r.cells);
+        let repeats_header = norm.iter().filter(|c| !c.is_empty()).count() >= 2
+            && norm
+                .iter()
+                .enumerate()
+                .all(|(i, c)| c.is_empty() || header_norm.get(i) == Some(c));
+        if repeats_header || titles.contains(&norm) {
+            return Some((SkipReason::RepeatedHeader, first.to_owned()));
+        }
     }
     if NOTES.iter().any(|t| key.starts_with(t)) {
-        return Some((SkipReason::Note, text));
+        return Some((SkipReason::Note, first.to_owned()));
     }
     None
 }

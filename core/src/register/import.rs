@@ -232,15 +232,87 @@ fn shown(field: &str, value: &str) -> String {
 }
 
 /// Reads one ledger row into a resident, or says what is wrong with it.
+/// The ledger fields the import reads, each with a fixed slot.
+const FIELDS: [&str; 13] = [
+    "name",
+    "sex",
+    "ethnicity",
+    "id_number",
+    "birth_date",
+    "phone",
+    "community",
+    "registration",
+    "category",
+    "origin",
+    "arrived_on",
+    "left_on",
+    "household",
+];
+
+/// The slot of a field name (a jump on the literal, no hashing: this runs per cell).
+fn slot(field: &str) -> Option<usize> {
+    Some(match field {
+        "name" => 0,
+        "sex" => 1,
+        "ethnicity" => 2,
+        "id_number" => 3,
+        "birth_date" => 4,
+        "phone" => 5,
+        "community" => 6,
+        "registration" => 7,
+        "category" => 8,
+        "origin" => 9,
+        "arrived_on" => 10,
+        "left_on" => 11,
+        "household" => 12,
+        _ => return None,
+    })
+}
+
+/// Where each field is in a sheet, found once per sheet (not per cell).
+struct Fields<'s> {
+    sheet: &'s ingest::Sheet,
+    at: [Option<usize>; FIELDS.len()],
+}
+
+impl<'s> Fields<'s> {
+    fn new(sheet: &'s ingest::Sheet) -> Fields<'s> {
+        let mut at = [None; FIELDS.len()];
+        for (i, c) in sheet.columns.iter().enumerate() {
+            if let Some(k) = c.field.and_then(slot) {
+                at[k].get_or_insert(i);
+            }
+        }
+        Fields { sheet, at }
+    }
+
+    fn get<'r>(&self, rec: &'r Record, field: &str) -> Option<&'r str> {
+        slot(field)
+            .and_then(|k| self.at[k])
+            .and_then(|i| rec.cells.get(i))
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// Values seen before in this import: ledgers repeat the same few ethnicities and
+/// communities over and over.
+#[derive(Default)]
+struct Caches {
+    ethnicity: HashMap<String, std::result::Result<crate::Parsed<Ethnicity>, String>>,
+    places: HashMap<(String, NaiveDate), RowResult<UnitId>>,
+}
+
 fn read_row(
     b: &Batch<'_>,
-    sheet: &ingest::Sheet,
+    fields: &Fields<'_>,
     rec: &Record,
     ctx: &RowContext<'_>,
-    communities: &mut HashMap<(String, NaiveDate), RowResult<UnitId>>,
+    caches: &mut Caches,
 ) -> RowResult<(NewResident, Vec<Warning>)> {
+    let sheet = fields.sheet;
     let col = |f: &str| sheet.column_of(f);
-    let get = |f: &str| sheet.get(rec, f);
+    let get = |f: &str| fields.get(rec, f);
     let mut warnings = Vec::new();
     for f in REQUIRED {
         if get(f).is_none() {
@@ -255,18 +327,31 @@ fn read_row(
     }
     let name = get("name").unwrap_or_default().to_owned();
     let raw_eth = get("ethnicity").unwrap_or_default();
-    let ethnicity = match Ethnicity::parse(raw_eth) {
-        Ok(p) => {
-            warnings.extend(p.warnings);
+    if !caches.ethnicity.contains_key(raw_eth) {
+        let parsed = Ethnicity::parse(raw_eth).map_err(|e| e.to_string());
+        caches.ethnicity.insert(raw_eth.to_owned(), parsed);
+    }
+    let ethnicity = match caches.ethnicity.get(raw_eth) {
+        Some(Ok(p)) => {
+            warnings.extend(p.warnings.iter().cloned());
             p.value
         }
-        Err(e) => {
+        Some(Err(e)) => {
             return Err(ctx.reject(
                 col("ethnicity"),
                 Some(raw_eth.to_owned()),
                 "ethnicity.unknown",
-                e.to_string(),
+                e.clone(),
                 zh("ethnicity.unknown"),
+            ))
+        }
+        None => {
+            return Err(ctx.reject(
+                None,
+                None,
+                "resident.invalid",
+                "internal cache miss".into(),
+                zh(""),
             ))
         }
     };
@@ -320,14 +405,20 @@ fn read_row(
         ),
     };
     let place = get("community").unwrap_or_default();
-    let community = communities
-        .entry((place.to_owned(), arrived_on))
-        .or_insert_with(|| resolve_community(b, place, arrived_on, ctx, col("community")))
-        .clone()
-        .map_err(|mut r| {
-            r.row = ctx.row;
-            r
-        })?;
+    let community = if place.bytes().all(|c| c.is_ascii_digit()) {
+        // Codes are indexed: no cache needed.
+        resolve_community(b, place, arrived_on, ctx, col("community"))?
+    } else {
+        caches
+            .places
+            .entry((place.to_owned(), arrived_on))
+            .or_insert_with(|| resolve_community(b, place, arrived_on, ctx, col("community")))
+            .clone()
+            .map_err(|mut r| {
+                r.row = ctx.row;
+                r
+            })?
+    };
     Ok((
         NewResident {
             name,
@@ -427,11 +518,14 @@ impl Registry {
         };
         let label = format!("import residents {}", ingest::file_name(&opts.path));
         let tx = self.write_batch_inner(Some(&label), opts.dry_run, |b| {
-            let mut known = store::current_keys(b.conn)?;
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            let mut present: HashSet<ResidentId> = HashSet::new();
-            let mut communities = HashMap::new();
-            let mut ids = IdBlock::default();
+            let mut state = Importer {
+                opts,
+                known: store::current_keys(b.conn)?,
+                seen: HashMap::new(),
+                present: HashSet::new(),
+                caches: Caches::default(),
+                ids: IdBlock::default(),
+            };
             let mut done = 0;
             for sheet in &sheets {
                 report.file_warnings.extend(sheet.warnings.iter().cloned());
@@ -454,25 +548,14 @@ impl Registry {
                         message_zh: "该行不是 JSON 对象".into(),
                     });
                 }
+                let fields = Fields::new(sheet);
                 for rec in &sheet.rows {
                     let ctx = RowContext {
                         file: &sheet.file,
                         sheet: &sheet.sheet,
                         row: rec.row,
                     };
-                    import_row(
-                        b,
-                        sheet,
-                        rec,
-                        &ctx,
-                        opts,
-                        &mut known,
-                        &mut seen,
-                        &mut present,
-                        &mut communities,
-                        &mut ids,
-                        &mut report,
-                    )?;
+                    state.row(b, &fields, rec, &ctx, &mut report)?;
                     done += 1;
                     if done % 4096 == 0 {
                         report_progress(&mut progress, done, total)?;
@@ -482,7 +565,7 @@ impl Registry {
             if let (ImportMode::Snapshot, Some(unit), Some(date)) =
                 (opts.mode, opts.snapshot_unit, opts.snapshot_date)
             {
-                report.departed = depart_missing(b, unit, date, &present)?;
+                report.departed = depart_missing(b, unit, date, &state.present)?;
             }
             report_progress(&mut progress, done, total)?;
             Ok(b.transaction())
@@ -530,103 +613,117 @@ impl IdBlock {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn import_row(
-    b: &mut Batch<'_>,
-    sheet: &ingest::Sheet,
-    rec: &Record,
-    ctx: &RowContext<'_>,
-    opts: &ResidentImportOptions,
-    known: &mut HashMap<String, (ResidentId, i64)>,
-    seen: &mut HashMap<String, usize>,
-    present: &mut HashSet<ResidentId>,
-    communities: &mut HashMap<(String, NaiveDate), RowResult<UnitId>>,
-    ids: &mut IdBlock,
-    report: &mut ResidentImportReport,
-) -> Result<()> {
-    let (resident, mut warnings) = match read_row(b, sheet, rec, ctx, communities) {
-        Ok(r) => r,
-        Err(rejected) => {
-            report.rejected.push(*rejected);
-            return Ok(());
-        }
-    };
-    let mut p = match b.prepare_resident(resident) {
-        Ok(p) => p,
-        Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
-        Err(e) => {
-            let (column, code) = match &e {
-                Error::InvalidIdNumber { .. } => {
-                    (sheet.column_of("id_number"), "id_number.invalid")
-                }
-                Error::InvalidDivisionCode { .. } => {
-                    (sheet.column_of("origin"), "resident.invalid")
-                }
-                _ => (None, "resident.invalid"),
-            };
-            report
-                .rejected
-                .push(*ctx.reject(column, None, code, e.to_string(), zh(code)));
-            return Ok(());
-        }
-    };
-    warnings.append(&mut p.warnings);
-    report
-        .warnings
-        .extend(warnings.into_iter().map(|w| RowWarning {
-            file: ctx.file.to_owned(),
-            sheet: ctx.sheet.clone(),
-            row: ctx.row,
-            code: w.code,
-            message: w.message,
-        }));
-    if let Some(first) = seen.insert(p.key.clone(), ctx.row) {
-        report.rejected.push(*ctx.reject(
-            sheet.column_of("id_number"),
-            None,
-            "row.duplicate",
-            format!("the same resident as row {first}"),
-            zh("row.duplicate"),
-        ));
-        return Ok(());
-    }
-    if p.record.id_number.is_none() {
-        report.uncertain_matches.push(ctx.row);
-    }
-    match known.get(&p.key).copied() {
-        None => {
-            let first = ids.take(b, 2)?;
-            let id = b.store_new_resident(&mut p, first)?;
-            known.insert(p.key.clone(), (id, p.hash));
-            present.insert(id);
-            report.inserted += 1;
-        }
-        Some((id, _)) if opts.on_conflict == OnConflict::Reject => {
-            present.insert(id);
+/// The state of one import: who is registered, who was seen in the file, caches.
+struct Importer<'o> {
+    opts: &'o ResidentImportOptions,
+    /// Registered residents by match key: (id, content hash).
+    known: HashMap<String, (ResidentId, i64)>,
+    /// Keys seen in this import, with their row.
+    seen: HashMap<String, usize>,
+    /// Residents present in the file (snapshot mode).
+    present: HashSet<ResidentId>,
+    caches: Caches,
+    ids: IdBlock,
+}
+
+impl Importer<'_> {
+    /// Imports one data row.
+    fn row(
+        &mut self,
+        b: &mut Batch<'_>,
+        fields: &Fields<'_>,
+        rec: &Record,
+        ctx: &RowContext<'_>,
+        report: &mut ResidentImportReport,
+    ) -> Result<()> {
+        let sheet = fields.sheet;
+        let (resident, mut warnings) = match read_row(b, fields, rec, ctx, &mut self.caches) {
+            Ok(r) => r,
+            Err(rejected) => {
+                report.rejected.push(*rejected);
+                return Ok(());
+            }
+        };
+        let mut p = match b.prepare_resident(resident) {
+            Ok(p) => p,
+            Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
+            Err(e) => {
+                let (column, code) = match &e {
+                    Error::InvalidIdNumber { .. } => {
+                        (sheet.column_of("id_number"), "id_number.invalid")
+                    }
+                    Error::InvalidDivisionCode { .. } => {
+                        (sheet.column_of("origin"), "resident.invalid")
+                    }
+                    _ => (None, "resident.invalid"),
+                };
+                report
+                    .rejected
+                    .push(*ctx.reject(column, None, code, e.to_string(), zh(code)));
+                return Ok(());
+            }
+        };
+        warnings.append(&mut p.warnings);
+        report
+            .warnings
+            .extend(warnings.into_iter().map(|w| RowWarning {
+                file: ctx.file.to_owned(),
+                sheet: ctx.sheet.clone(),
+                row: ctx.row,
+                code: w.code,
+                message: w.message,
+            }));
+        if let Some(first) = self.seen.get(&p.key).copied() {
             report.rejected.push(*ctx.reject(
+                sheet.column_of("id_number"),
                 None,
-                None,
-                "resident.exists",
-                format!("resident {id} is already registered"),
-                zh("resident.exists"),
+                "row.duplicate",
+                format!("the same resident as row {first}"),
+                zh("row.duplicate"),
             ));
+            return Ok(());
         }
-        Some((id, _)) if opts.on_conflict == OnConflict::Skip => {
-            present.insert(id);
-            report.skipped_existing += 1;
+        if p.record.id_number.is_none() {
+            report.uncertain_matches.push(ctx.row);
         }
-        Some((id, hash)) if hash == p.hash => {
-            present.insert(id);
-            report.unchanged += 1;
+        let known = self.known.get(&p.key).copied();
+        let key = std::mem::take(&mut p.key);
+        match known {
+            None => {
+                let first = self.ids.take(b, 2)?;
+                p.key = key.clone();
+                let id = b.store_new_resident(&mut p, first)?;
+                self.present.insert(id);
+                report.inserted += 1;
+            }
+            Some((id, _)) if self.opts.on_conflict == OnConflict::Reject => {
+                self.present.insert(id);
+                report.rejected.push(*ctx.reject(
+                    None,
+                    None,
+                    "resident.exists",
+                    format!("resident {id} is already registered"),
+                    zh("resident.exists"),
+                ));
+            }
+            Some((id, _)) if self.opts.on_conflict == OnConflict::Skip => {
+                self.present.insert(id);
+                report.skipped_existing += 1;
+            }
+            Some((id, hash)) if hash == p.hash => {
+                self.present.insert(id);
+                report.unchanged += 1;
+            }
+            Some((id, _)) => {
+                p.key = key.clone();
+                b.store_resident_update(id, &mut p)?;
+                self.present.insert(id);
+                report.updated += 1;
+            }
         }
-        Some((id, _)) => {
-            b.store_resident_update(id, &mut p)?;
-            known.insert(p.key.clone(), (id, p.hash));
-            present.insert(id);
-            report.updated += 1;
-        }
+        self.seen.insert(key, ctx.row);
+        Ok(())
     }
-    Ok(())
 }
 
 /// Snapshot mode: residents of `unit`'s subtree living there on `date` but absent from

@@ -111,34 +111,28 @@ impl ResidentRecord {
     /// an unchanged row is recognised without comparing field by field.
     pub fn content_hash(&self, residence: &Residence) -> i64 {
         let mut h = Sha256::new();
-        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
-        for part in [
-            self.name.clone(),
-            self.sex.map(|s| s.gb2261().to_owned()).unwrap_or_default(),
-            self.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-            opt(&self.id_number),
-            self.ethnicity.code().to_owned(),
-            opt(&self.phone),
-            self.category.code().to_string(),
-            opt(&self.origin),
-            opt(&self.household),
-            self.father_ethnicity
-                .map(|e| e.code().to_owned())
-                .unwrap_or_default(),
-            self.mother_ethnicity
-                .map(|e| e.code().to_owned())
-                .unwrap_or_default(),
-            residence.unit.to_string(),
-            residence.valid.from.to_string(),
-            residence
-                .valid
-                .to
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-        ] {
-            h.update(part.as_bytes());
+        let text = |h: &mut Sha256, s: Option<&str>| {
+            h.update(s.unwrap_or("").as_bytes());
             h.update([0x1f]);
-        }
+        };
+        let number = |h: &mut Sha256, n: Option<i64>| {
+            h.update(n.unwrap_or(i64::MIN).to_le_bytes());
+        };
+        let day = |d: Option<NaiveDate>| d.map(super::day);
+        text(&mut h, Some(&self.name));
+        number(&mut h, self.sex.map(|s| if s == Sex::Male { 1 } else { 2 }));
+        number(&mut h, day(self.birth_date));
+        text(&mut h, self.id_number.as_deref());
+        number(&mut h, Some(i64::from(self.ethnicity.number())));
+        text(&mut h, self.phone.as_deref());
+        number(&mut h, Some(self.category.code()));
+        text(&mut h, self.origin.as_deref());
+        text(&mut h, self.household.as_deref());
+        number(&mut h, self.father_ethnicity.map(|e| i64::from(e.number())));
+        number(&mut h, self.mother_ethnicity.map(|e| i64::from(e.number())));
+        number(&mut h, Some(residence.unit));
+        number(&mut h, day(Some(residence.valid.from)));
+        number(&mut h, day(residence.valid.to));
         let digest = h.finalize();
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);

@@ -36,6 +36,12 @@ pub(crate) fn allocate_ids(conn: &Connection, n: i64) -> Result<i64> {
 
 /// Marks the current version of record `id` in `table` superseded by `tx`.
 pub(crate) fn supersede(conn: &Connection, table: &str, id: i64, tx: TxId) -> Result<()> {
+    // A version this same transaction wrote is replaced, not kept: one version per
+    // record and transaction.
+    let sql = format!("DELETE FROM {table} WHERE id = ?2 AND sys_from = ?1 AND sys_to IS NULL");
+    if conn.prepare_cached(&sql)?.execute(params![tx, id])? == 1 {
+        return Ok(());
+    }
     let sql = format!("UPDATE {table} SET sys_to = ?1 WHERE id = ?2 AND sys_to IS NULL");
     let n = conn.prepare_cached(&sql)?.execute(params![tx, id])?;
     if n == 1 {

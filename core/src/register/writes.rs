@@ -226,10 +226,19 @@ impl Batch<'_> {
 
     fn resident_by_key(&self, key: &str) -> Result<Option<ResidentId>> {
         use rusqlite::OptionalExtension;
+        // Residents with an ID number are found through its unique index; the others
+        // through the fallback key.
+        let (sql, value) = match key.strip_prefix("id:") {
+            Some(number) => ("SELECT id FROM resident WHERE id_number = ?1 AND sys_to IS NULL", number),
+            None => (
+                "SELECT id FROM resident WHERE match_key = ?1 AND sys_to IS NULL AND id_number IS NULL",
+                key,
+            ),
+        };
         Ok(self
             .conn
-            .prepare_cached("SELECT id FROM resident WHERE match_key = ?1 AND sys_to IS NULL")?
-            .query_row([key], |r| r.get(0))
+            .prepare_cached(sql)?
+            .query_row([value], |r| r.get(0))
             .optional()?)
     }
 

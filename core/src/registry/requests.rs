@@ -263,6 +263,15 @@ impl Registry {
         Ok(doc.to_string())
     }
 
+    /// The transaction an import's answer reflects: the one it recorded, or (nothing
+    /// recorded) the newest.
+    fn answer_tx(&self, recorded: Option<TxId>) -> Result<TxId> {
+        match recorded {
+            Some(t) => Ok(t),
+            None => Ok(self.view()?.transaction()),
+        }
+    }
+
     /// Runs a request; `pinned` answers a read as recorded by that transaction.
     fn execute(&self, req: Request, pinned: Option<TxId>) -> Result<(TxId, Value, Vec<Warning>)> {
         use Request as R;
@@ -398,7 +407,7 @@ impl Registry {
                 refuse_pinned()?;
                 let report = self.import_residents(&opts, None)?;
                 Ok((
-                    report.transaction.unwrap_or(0),
+                    self.answer_tx(report.transaction)?,
                     to_value(&report)?,
                     Vec::new(),
                 ))
@@ -412,7 +421,7 @@ impl Registry {
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
                 let report = self.import_units(&opts)?;
-                let tx = report.transaction.unwrap_or(0);
+                let tx = self.answer_tx(report.transaction)?;
                 let warnings = report.warnings.clone();
                 Ok((tx, to_value(&report)?, warnings))
             }

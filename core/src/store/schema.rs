@@ -86,7 +86,8 @@ CREATE VIEW unit_parents AS
 "#;
 
 /// Tables of the resident register (version 2). Like `fact`, every table keeps each
-/// version of a record (`id` stable, `sys_from`/`sys_to` the recording transactions).
+/// version of a record (`id` stable, `sys_from`/`sys_to` the recording transactions;
+/// one version per record and transaction).
 /// Dates are whole days since 1970-01-01 (compact and fast to scan); the `*_dated`
 /// views show them as ISO dates.
 const REGISTER_TABLES: &[(&str, &str)] = &[
@@ -137,20 +138,25 @@ fn v2() -> String {
             .filter_map(|c| c.split_whitespace().next())
             .map(|c| format!(" OR NEW.{c} IS NOT OLD.{c}"))
             .collect();
+        // Clustered by record id (ids are allocated in increasing order, so bulk inserts
+        // append). A version may change only to record its superseding transaction — or
+        // while the transaction that wrote it is still the newest, i.e. before it commits
+        // (a record written and changed again in one batch).
         sql.push_str(&format!(
             "CREATE TABLE {table} (
-                version  INTEGER PRIMARY KEY,
                 id       INTEGER NOT NULL,
                 sys_from INTEGER NOT NULL REFERENCES txn(id),
                 sys_to   INTEGER REFERENCES txn(id),
-                {columns}
-            );
-            CREATE INDEX {table}_by_id ON {table}(id);
+                {columns},
+                PRIMARY KEY (id, sys_from)
+            ) WITHOUT ROWID;
             CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn)
             BEGIN SELECT RAISE(ABORT, 'shiliu: register records are never deleted'); END;
             CREATE TRIGGER {table}_only_supersede BEFORE UPDATE ON {table}
-            WHEN OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.id IS NOT OLD.id
-              OR NEW.sys_from IS NOT OLD.sys_from{changed}
+            WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn) AND (
+              OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.id IS NOT OLD.id
+              OR NEW.sys_from IS NOT OLD.sys_from{changed})
             BEGIN SELECT RAISE(ABORT, 'shiliu: a register record may only be superseded'); END;
             "
         ));
@@ -163,7 +169,8 @@ fn v2() -> String {
     sql.push_str(
         "CREATE UNIQUE INDEX resident_id_number ON resident(id_number)
              WHERE sys_to IS NULL AND id_number IS NOT NULL;
-         CREATE INDEX resident_match_key ON resident(match_key) WHERE sys_to IS NULL;",
+         CREATE INDEX resident_match_key ON resident(match_key)
+             WHERE sys_to IS NULL AND id_number IS NULL;",
     );
     sql
 }
