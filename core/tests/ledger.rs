@@ -417,3 +417,33 @@ fn a_progress_callback_can_cancel_and_nothing_is_written() {
     assert!(e.to_string().contains("cancelled"));
     assert_eq!(reg.view().unwrap().transaction(), tx);
 }
+
+#[test]
+fn communities_resolve_by_historical_and_by_current_names() {
+    let dir = Dir::new("names");
+    let path = dir.file("n.csv");
+    let rows = vec![
+        // 2003: the street was 府前街道 — the historical path resolves for its date.
+        "1,甲,男,回族,,1970-01-01,,府前街道/道前社区,户籍,,2003-05-01,".to_string(),
+        // Today's name of a unit that existed in 2001 (then 府前街道's 道前社区).
+        "2,乙,男,回族,,1971-01-01,,沧浪街道/道前社区,户籍,,2001-05-01,".to_string(),
+        // A historical name used for a date after it ceased: rejected.
+        "3,丙,男,回族,,1972-01-01,,府前街道/道前社区,户籍,,2019-05-01,".to_string(),
+    ];
+    write_gb18030(&path, &rows);
+    let (reg, s) = setup();
+    let r = import(&reg, &path);
+    assert_eq!(r.inserted, 2);
+    assert_eq!(
+        r.rejected
+            .iter()
+            .map(|x| (x.row, x.code.as_str()))
+            .collect::<Vec<_>>(),
+        [(5, "community.unknown")]
+    );
+    let v = reg.view().unwrap();
+    let list = v
+        .residents(s.daoqian, d("2005-01-01"), &Hierarchy::Legal)
+        .unwrap();
+    assert_eq!(list.len(), 2);
+}

@@ -3,6 +3,7 @@
 //!
 //! Run: `cargo run --release --example suzhou [path/to/suzhou.db]`
 
+mod ledger;
 mod network;
 
 use network::d;
@@ -88,10 +89,76 @@ fn run() -> Result<()> {
             l.date, l.kind_zh, l.predecessor_name, l.successor_name
         );
     }
+    import_ledger(&reg, &path, &s)?;
     println!(
         "\nWrote {path} (recorded transaction {}); open it with shiliu in C or Python.",
-        view.transaction()
+        reg.view()?.transaction()
     );
+    Ok(())
+}
+
+/// Writes the sample ledger as GB18030 next to the database, imports it and prints the
+/// report the street staff would read.
+fn import_ledger(reg: &Registry, db: &str, s: &network::Suzhou) -> Result<()> {
+    use shiliu::register::ResidentImportOptions;
+    let file = format!("{}-ledger.csv", db.trim_end_matches(".db"));
+    let text = ledger::text();
+    let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
+    std::fs::write(&file, &bytes).map_err(|e| shiliu::Error::Io {
+        path: file.clone(),
+        source: e,
+    })?;
+    let opts = ResidentImportOptions {
+        path: file.clone(),
+        ..Default::default()
+    };
+    let r = reg.import_residents(&opts, None)?;
+    println!("\n== 台账导入 {file} (GB18030) ==");
+    println!(
+        "读取 {} 行：新增 {}，更新 {}，未变 {}，拒绝 {}，跳过 {}（合计/空行）",
+        r.rows_read,
+        r.inserted,
+        r.updated,
+        r.unchanged,
+        r.rejected.len(),
+        r.skipped.len()
+    );
+    for x in &r.rejected {
+        println!(
+            "  第{}行 [{}] {}：{}（{}）",
+            x.row,
+            x.column.as_deref().unwrap_or("-"),
+            x.value.as_deref().unwrap_or(""),
+            x.message_zh,
+            x.code
+        );
+    }
+    for w in &r.warnings {
+        println!("  第{}行 提示 {}：{}", w.row, w.code, w.message);
+    }
+    if !r.uncertain_matches.is_empty() {
+        println!(
+            "  无身份证号、按姓名+出生日期+性别+社区识别的行：{:?}",
+            r.uncertain_matches
+        );
+    }
+    let today = reg.today();
+    let view = reg.view()?;
+    let list = view.residents(s.gusu, today, &shiliu::network::Hierarchy::Legal)?;
+    println!(
+        "\n== 姑苏区少数民族居民（{today}，默认脱敏），共 {} 人 ==",
+        list.len()
+    );
+    for r in list.iter().take(5) {
+        println!(
+            "  {} {} {} {} {}",
+            r.name,
+            r.ethnicity_name,
+            r.id_number.as_deref().unwrap_or("（无证件号）"),
+            r.phone.as_deref().unwrap_or(""),
+            r.category.name_zh()
+        );
+    }
     Ok(())
 }
 

@@ -165,8 +165,9 @@ class Registry:
         """Imports a residents' ledger; `options` is the JSON of the import options.
 
         `progress(done, total)` is called every few thousand rows and at the end; an
-        exception it raises cancels the import (nothing is written) and propagates.
-        Returns the JSON of the report.
+        exception it raises cancels the import (nothing is written) and propagates. The
+        callback may not call into a registry (the import holds the write lock):
+        such calls raise ValidationError. Returns the JSON of the report.
         """
     def transaction(self) -> int:
         """The newest recorded transaction (0 for an empty registry)."""

@@ -600,7 +600,9 @@ class Registry:
 
         ``progress`` is a callable ``(done, total)`` called every few thousand rows and at
         the end (``done == total``), or True for a text bar on stderr. An exception it
-        raises cancels the import — nothing is written — and propagates.
+        raises cancels the import — nothing is written — and propagates. The callback runs
+        while the import holds the write lock, so it may not call into a registry (such
+        calls raise :class:`shiliu.ValidationError`); other threads may read meanwhile.
         """
         args: dict[str, Any] = {
             "path": os.fspath(path),

@@ -2,6 +2,7 @@
 //! errors to the exception tree in one place, and releases the GIL around every call
 //! into the core. The typed, documented API lives in the pure-Python package `shiliu`.
 
+use std::cell::Cell;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use chrono::NaiveDate;
@@ -315,8 +316,37 @@ struct PyRegistry {
     inner: RwLock<Option<CoreRegistry>>,
 }
 
+thread_local! {
+    /// Whether this thread is running an import's progress callback. The import holds
+    /// the registry's write lock meanwhile, so a call back into a registry (a write, or
+    /// an audited read) from the callback would wait for itself forever: it is refused.
+    static IN_PROGRESS_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as inside a progress callback until dropped (also on unwinding).
+struct CallbackGuard;
+
+impl CallbackGuard {
+    fn enter() -> CallbackGuard {
+        IN_PROGRESS_CALLBACK.with(|c| c.set(true));
+        CallbackGuard
+    }
+}
+
+impl Drop for CallbackGuard {
+    fn drop(&mut self) {
+        IN_PROGRESS_CALLBACK.with(|c| c.set(false));
+    }
+}
+
 impl PyRegistry {
     fn get(&self) -> shiliu::Result<CoreRegistry> {
+        if IN_PROGRESS_CALLBACK.with(Cell::get) {
+            return Err(Error::invalid(
+                "registry",
+                "it cannot be used from inside an import's progress callback (the import holds the write lock)",
+            ));
+        }
         self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -367,8 +397,9 @@ impl PyRegistry {
     /// Imports a residents' ledger; `options` is the JSON of the import options (the
     /// `import_residents` request's args). `progress(done, total)` is called every few
     /// thousand rows and at the end, with the GIL re-acquired for the call; an exception
-    /// it raises cancels the import (nothing is written) and is raised here. Returns the
-    /// JSON of the report.
+    /// it raises cancels the import (nothing is written) and is raised here. The callback
+    /// may not call into a registry (refused: the import holds the write lock). Returns
+    /// the JSON of the report.
     #[pyo3(signature = (options, progress=None))]
     fn import_residents(
         &self,
@@ -388,11 +419,14 @@ impl PyRegistry {
                     if failure.is_some() {
                         return false;
                     }
-                    Python::attach(|py| match callback.call1(py, (p.done, p.total)) {
-                        Ok(_) => true,
-                        Err(e) => {
-                            failure = Some(e);
-                            false
+                    Python::attach(|py| {
+                        let _inside = CallbackGuard::enter();
+                        match callback.call1(py, (p.done, p.total)) {
+                            Ok(_) => true,
+                            Err(e) => {
+                                failure = Some(e);
+                                false
+                            }
                         }
                     })
                 };

@@ -400,6 +400,31 @@ def test_an_exception_in_the_callback_cancels_the_import(reg: shiliu.Registry, l
     assert reg.import_residents(small).inserted == 5
 
 
+def test_the_callback_may_not_call_back_into_a_registry(
+    reg: shiliu.Registry, ledger: Ledger, suzhou: Suzhou, tmp_path: Path
+) -> None:
+    """The import holds the write lock while it reports progress: a write (or an audited
+    read) from the callback would wait for itself, so every call is refused instead."""
+    small = write_gb18030(tmp_path / "small.csv", good_rows())
+    tx = reg.transaction
+
+    def write(done: int, total: int) -> None:
+        reg.add_unit(kind="street", name="回调街道", parent=suzhou.gusu, valid_from="2020-01-01")
+
+    with pytest.raises(shiliu.ValidationError, match="progress callback"):
+        reg.import_residents(small, progress=write)
+    with shiliu.Registry.open(suzhou.path, today=TODAY) as other:
+
+        def read(done: int, total: int) -> None:
+            other.tree(TODAY)
+
+        with pytest.raises(shiliu.ValidationError, match="progress callback"):
+            reg.import_residents(small, progress=read)
+    assert reg.transaction == tx
+    # Outside the callback the handle works as before.
+    assert reg.import_residents(small, progress=lambda d, t: None).inserted == 5
+
+
 def test_an_import_and_queries_run_at_once(suzhou: Suzhou, ledger: Ledger, tmp_path: Path) -> None:
     """The GIL is released during the import and readers are not blocked by it: the
     progress callback (running inside the import) waits for another thread to answer a

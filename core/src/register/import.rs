@@ -442,8 +442,9 @@ fn read_row(
     ))
 }
 
-/// A community by code (any length) or by name path, as of the arrival date; historical
-/// names and codes resolve for historical dates.
+/// A community by code (any length) or by name path, as of the arrival date (historical
+/// names and codes resolve for historical dates), or by today's name or code of a unit
+/// that existed on the arrival date.
 fn resolve_community(
     b: &Batch<'_>,
     place: &str,
@@ -452,11 +453,19 @@ fn resolve_community(
     column: Option<&str>,
 ) -> RowResult<UnitId> {
     let net = b.network();
-    let found = if place.chars().all(|c| c.is_ascii_digit()) {
-        net.find_by_code(place, on)
-    } else {
-        net.find_by_path(place, on, &Hierarchy::Legal)
+    let lookup = |date: NaiveDate| {
+        if place.chars().all(|c| c.is_ascii_digit()) {
+            net.find_by_code(place, date)
+        } else {
+            net.find_by_path(place, date, &Hierarchy::Legal)
+        }
     };
+    // The name or code valid on the arrival date; failing that, today's, when it names a
+    // unit that already existed then (ledgers are written with today's names).
+    let found = lookup(on).or_else(|first| match lookup(b.today()) {
+        Ok(u) if net.unit_exists(u, on) => Ok(u),
+        _ => Err(first),
+    });
     let unit = found.map_err(|e| {
         let code = if e.kind() == crate::ErrorKind::Conflict {
             "community.ambiguous"
