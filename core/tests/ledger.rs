@@ -447,3 +447,70 @@ fn communities_resolve_by_historical_and_by_current_names() {
         .unwrap();
     assert_eq!(list.len(), 2);
 }
+
+#[test]
+fn registration_places_and_hardship_come_from_their_columns() {
+    let dir = Dir::new("reg");
+    let path = dir.file("r.csv");
+    let header = "姓名,民族,公民身份号码,所属社区,户籍地,困难类型,来苏时间";
+    let write = |rows: &[&str]| {
+        let mut text = format!("{header}\n");
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        std::fs::write(&path, text).unwrap();
+    };
+    let a = id("64010419900501001");
+    let b = id("22240119850203002");
+    write(&[
+        &format!("马小龙,回族,{a},320502021017,640104,因病致困,2015-03-05"),
+        &format!("金美玉,朝鲜族,{b},320502021017,双塔街道/百步街社区,,2010-07-01"),
+    ]);
+    let (reg, s) = setup();
+    let r = import(&reg, &path);
+    assert_eq!((r.inserted, r.rejected.len()), (2, 0), "{:?}", r.rejected);
+    let v = reg.view().unwrap();
+    let list = v
+        .residents(s.shuangta, d("2024-12-31"), &Hierarchy::Legal)
+        .unwrap();
+    let ma = list.iter().find(|x| x.ethnicity == "03").unwrap().id;
+    let jin = list.iter().find(|x| x.ethnicity == "10").unwrap().id;
+    assert_eq!(
+        v.resident(ma, d("2024-12-31"))
+            .unwrap()
+            .registration
+            .as_deref(),
+        Some("640104")
+    );
+    assert!(v
+        .resident(jin, d("2024-12-31"))
+        .unwrap()
+        .registration
+        .unwrap()
+        .starts_with("百步街社区"));
+    let c = v.circumstances(ma).unwrap();
+    assert_eq!(
+        (
+            c.flags.len(),
+            c.flags[0].detail.as_deref(),
+            c.flags[0].valid.from
+        ),
+        (1, Some("因病致困"), d("2024-12-31"))
+    );
+    assert!(v.circumstances(jin).unwrap().flags.is_empty());
+    // Unchanged on re-import; a resolved hardship ends the flag (a new version).
+    assert_eq!(import(&reg, &path).unchanged, 2);
+    write(&[
+        &format!("马小龙,回族,{a},320502021017,640104,,2015-03-05"),
+        &format!("金美玉,朝鲜族,{b},320502021017,双塔街道/百步街社区,,2010-07-01"),
+    ]);
+    let r = import(&reg, &path);
+    assert_eq!((r.updated, r.unchanged), (1, 1));
+    let c = reg.view().unwrap().circumstances(ma).unwrap();
+    assert!(
+        c.flags.is_empty() || c.flags.iter().all(|f| f.valid.to.is_some()),
+        "{:?}",
+        c.flags
+    );
+}

@@ -32,6 +32,7 @@ fn resident(s: &suzhou::Suzhou, name: &str, id_number: Option<&str>) -> NewResid
         left_on: None,
         registered_unit: None,
         registered_division: None,
+        hardship: None,
     }
 }
 

@@ -233,7 +233,7 @@ fn shown(field: &str, value: &str) -> String {
 
 /// Reads one ledger row into a resident, or says what is wrong with it.
 /// The ledger fields the import reads, each with a fixed slot.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "name",
     "sex",
     "ethnicity",
@@ -247,26 +247,12 @@ const FIELDS: [&str; 13] = [
     "arrived_on",
     "left_on",
     "household",
+    "hardship",
 ];
 
-/// The slot of a field name (a jump on the literal, no hashing: this runs per cell).
+/// The slot of a field name (no hashing: this runs per cell).
 fn slot(field: &str) -> Option<usize> {
-    Some(match field {
-        "name" => 0,
-        "sex" => 1,
-        "ethnicity" => 2,
-        "id_number" => 3,
-        "birth_date" => 4,
-        "phone" => 5,
-        "community" => 6,
-        "registration" => 7,
-        "category" => 8,
-        "origin" => 9,
-        "arrived_on" => 10,
-        "left_on" => 11,
-        "household" => 12,
-        _ => return None,
-    })
+    FIELDS.iter().position(|f| *f == field)
 }
 
 /// Where each field is in a sheet, found once per sheet (not per cell).
@@ -279,8 +265,8 @@ impl<'s> Fields<'s> {
     fn new(sheet: &'s ingest::Sheet) -> Fields<'s> {
         let mut at = [None; FIELDS.len()];
         for (i, c) in sheet.columns.iter().enumerate() {
-            if let Some(k) = c.field.and_then(slot) {
-                at[k].get_or_insert(i);
+            if let Some(k) = c.field.and_then(slot).and_then(|k| at.get_mut(k)) {
+                k.get_or_insert(i);
             }
         }
         Fields { sheet, at }
@@ -288,7 +274,7 @@ impl<'s> Fields<'s> {
 
     fn get<'r>(&self, rec: &'r Record, field: &str) -> Option<&'r str> {
         slot(field)
-            .and_then(|k| self.at[k])
+            .and_then(|k| self.at.get(k).copied().flatten())
             .and_then(|i| rec.cells.get(i))
             .map(String::as_str)
             .filter(|s| !s.is_empty())
@@ -419,6 +405,15 @@ fn read_row(
                 r
             })?
     };
+    // 户籍地: a unit of the registry when the text names one, else a code or address.
+    let (registered_unit, registered_division) = match get("registration") {
+        None => (None, None),
+        Some(v) if v.bytes().all(|c| c.is_ascii_digit()) => (None, Some(v.to_owned())),
+        Some(v) => match b.network().find_by_path(v, arrived_on, &Hierarchy::Legal) {
+            Ok(u) => (Some(u), None),
+            Err(_) => (None, Some(v.to_owned())),
+        },
+    };
     Ok((
         NewResident {
             name,
@@ -435,8 +430,9 @@ fn read_row(
             community,
             arrived_on,
             left_on,
-            registered_unit: None,
-            registered_division: get("registration").map(str::to_owned),
+            registered_unit,
+            registered_division,
+            hardship: get("hardship").map(str::to_owned),
         },
         warnings,
     ))
@@ -699,7 +695,7 @@ impl Importer<'_> {
         let key = std::mem::take(&mut p.key);
         match known {
             None => {
-                let first = self.ids.take(b, 2)?;
+                let first = self.ids.take(b, p.ids_needed())?;
                 p.key = key.clone();
                 let id = b.store_new_resident(&mut p, first)?;
                 self.present.insert(id);

@@ -61,6 +61,7 @@ fn view_of(
         origin: r.origin,
         community,
         residences,
+        registration: None,
         masked,
     }
 }
@@ -89,7 +90,19 @@ impl View {
             let residences = store::residences(c, id, tx)?;
             self.require_resident_scope(&residences, id)?;
             let e = ethnicity_on(c, id, r.ethnicity, as_of, tx)?;
-            Ok(view_of(r, e, residences, as_of, masked))
+            let registration =
+                store::current_registration(c, id)?.and_then(|(_, unit, division)| {
+                    unit.and_then(|u| {
+                        self.network()
+                            .name_at(u, as_of)
+                            .map(|n| format!("{n} ({u})"))
+                    })
+                    .or(division)
+                });
+            Ok(ResidentView {
+                registration,
+                ..view_of(r, e, residences, as_of, masked)
+            })
         })
     }
 

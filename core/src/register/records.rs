@@ -53,9 +53,12 @@ pub struct NewResident {
     /// 户籍地 — the unit where the resident is registered, if inside the registry.
     #[serde(default)]
     pub registered_unit: Option<UnitId>,
-    /// 户籍地 — the division code of the registration place, if elsewhere.
+    /// 户籍地 — the division code (or address) of the registration place, if elsewhere.
     #[serde(default)]
     pub registered_division: Option<String>,
+    /// 困难类型 — sets a hardship flag with this detail (from the day it is recorded).
+    #[serde(default)]
+    pub hardship: Option<String>,
 }
 
 /// A resident's core record (one version).
@@ -109,7 +112,7 @@ impl ResidentRecord {
 
     /// A stable digest of the content (with the residence given), so that a re-import of
     /// an unchanged row is recognised without comparing field by field.
-    pub fn content_hash(&self, residence: &Residence) -> i64 {
+    pub fn content_hash(&self, residence: &Residence, extra: &[Option<&str>]) -> i64 {
         let mut h = Sha256::new();
         let text = |h: &mut Sha256, s: Option<&str>| {
             h.update(s.unwrap_or("").as_bytes());
@@ -133,6 +136,9 @@ impl ResidentRecord {
         number(&mut h, Some(residence.unit));
         number(&mut h, day(Some(residence.valid.from)));
         number(&mut h, day(residence.valid.to));
+        for e in extra {
+            text(&mut h, *e);
+        }
         let digest = h.finalize();
         let mut first = [0u8; 8];
         first.copy_from_slice(&digest[..8]);
@@ -178,6 +184,9 @@ pub struct ResidentView {
     pub community: Option<UnitId>,
     /// Residence history, oldest first.
     pub residences: Vec<Residence>,
+    /// 户籍地: the registration unit's id and name, or the division code or address
+    /// (single-resident reads only).
+    pub registration: Option<String>,
     /// Whether personal data is masked.
     pub masked: bool,
 }

@@ -238,3 +238,80 @@ pub(crate) fn current_keys(
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Inserts a version of a registration place.
+pub(crate) fn insert_registration(
+    conn: &Connection,
+    tx: TxId,
+    id: i64,
+    resident: ResidentId,
+    unit: Option<UnitId>,
+    division: Option<&str>,
+    from: chrono::NaiveDate,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO registration(id, sys_from, resident, unit, division, from_day, to_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+    )?
+    .execute(params![id, tx, resident, unit, division, day(from)])?;
+    Ok(())
+}
+
+/// The current registration place: (record id, unit, division).
+pub(crate) fn current_registration(
+    conn: &Connection,
+    resident: ResidentId,
+) -> Result<Option<(i64, Option<UnitId>, Option<String>)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, unit, division FROM registration
+             WHERE resident = ?1 AND sys_to IS NULL AND to_day IS NULL",
+        )?
+        .query_row([resident], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
+/// Inserts a version of a flag.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_flag(
+    conn: &Connection,
+    tx: TxId,
+    id: i64,
+    resident: ResidentId,
+    kind: &str,
+    detail: Option<&str>,
+    from: chrono::NaiveDate,
+    to: Option<chrono::NaiveDate>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO flag(id, sys_from, resident, kind, detail, from_day, to_day)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        tx,
+        resident,
+        kind,
+        detail,
+        day(from),
+        to.map(day)
+    ])?;
+    Ok(())
+}
+
+/// The open flag of a kind: (record id, detail, first day).
+pub(crate) fn open_flag(
+    conn: &Connection,
+    resident: ResidentId,
+    kind: &str,
+) -> Result<Option<(i64, Option<String>, chrono::NaiveDate)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, detail, from_day FROM flag
+             WHERE resident = ?1 AND kind = ?2 AND sys_to IS NULL AND to_day IS NULL",
+        )?
+        .query_row(params![resident, kind], |r| {
+            Ok((r.get(0)?, r.get(1)?, date(r.get(2)?)))
+        })
+        .optional()?)
+}

@@ -28,9 +28,20 @@ pub enum ResidentUpdate {
 pub(crate) struct Prepared {
     pub record: ResidentRecord,
     pub residence: Residence,
+    /// 户籍地: a unit of the registry, or a division code or address text.
+    pub registration: Option<(Option<UnitId>, Option<String>)>,
+    /// 困难类型: a hardship flag with this detail.
+    pub hardship: Option<String>,
     pub key: String,
     pub hash: i64,
     pub warnings: Vec<Warning>,
+}
+
+impl Prepared {
+    /// How many ids storing it as new takes.
+    pub fn ids_needed(&self) -> i64 {
+        2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
+    }
 }
 
 impl Batch<'_> {
@@ -113,11 +124,33 @@ impl Batch<'_> {
             unit: r.community,
             valid,
         };
+        let text = |o: Option<String>| o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let division = match text(r.registered_division) {
+            Some(d) if d.bytes().all(|c| c.is_ascii_digit()) => {
+                Some(DivisionCode::parse(&d)?.value.as_str().to_owned())
+            }
+            other => other,
+        };
+        if let Some(u) = r.registered_unit {
+            self.network().require_unit(u, r.arrived_on)?;
+        }
+        let registration = (r.registered_unit.is_some() || division.is_some())
+            .then_some((r.registered_unit, division));
+        let hardship = text(r.hardship);
+        let reg_text = registration.as_ref().map(|(u, d)| {
+            format!(
+                "{}|{}",
+                u.unwrap_or_default(),
+                d.clone().unwrap_or_default()
+            )
+        });
         Ok(Prepared {
             key: record.match_key(r.community),
-            hash: record.content_hash(&residence),
+            hash: record.content_hash(&residence, &[reg_text.as_deref(), hardship.as_deref()]),
             record,
             residence,
+            registration,
+            hardship,
             warnings,
         })
     }
@@ -132,6 +165,31 @@ impl Batch<'_> {
         p.residence.id = first_id + 1;
         store::insert_resident(self.conn, self.tx, &p.record, &p.key, p.hash)?;
         store::insert_residence(self.conn, self.tx, p.record.id, &p.residence)?;
+        let mut next = first_id + 2;
+        if let Some((unit, division)) = &p.registration {
+            store::insert_registration(
+                self.conn,
+                self.tx,
+                next,
+                p.record.id,
+                *unit,
+                division.as_deref(),
+                p.residence.valid.from,
+            )?;
+            next += 1;
+        }
+        if let Some(detail) = &p.hardship {
+            store::insert_flag(
+                self.conn,
+                self.tx,
+                next,
+                p.record.id,
+                "hardship",
+                Some(detail),
+                self.today(),
+                None,
+            )?;
+        }
         self.touched.push(p.record.id);
         Ok(p.record.id)
     }
@@ -149,6 +207,7 @@ impl Batch<'_> {
         // A new core version even when only the residence changed: its hash follows.
         store::supersede(self.conn, "resident", id, tx)?;
         store::insert_resident(self.conn, tx, &p.record, &p.key, p.hash)?;
+        self.update_registration_and_hardship(id, p)?;
         let residences = store::residences(self.conn, id, tx)?;
         let same = residences
             .iter()
@@ -183,6 +242,68 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Brings the registration place and the hardship flag in line with `p`.
+    fn update_registration_and_hardship(&mut self, id: ResidentId, p: &Prepared) -> Result<()> {
+        let tx = self.tx;
+        let current = store::current_registration(self.conn, id)?;
+        let wanted = p.registration.clone();
+        if current.as_ref().map(|(_, u, d)| (*u, d.clone())) != wanted {
+            if let Some((rid, _, _)) = &current {
+                store::supersede(self.conn, "registration", *rid, tx)?;
+            }
+            if let Some((unit, division)) = wanted {
+                let rid = match &current {
+                    Some((rid, _, _)) => *rid,
+                    None => store::allocate_ids(self.conn, 1)?,
+                };
+                store::insert_registration(
+                    self.conn,
+                    tx,
+                    rid,
+                    id,
+                    unit,
+                    division.as_deref(),
+                    p.residence.valid.from,
+                )?;
+            }
+        }
+        let open = store::open_flag(self.conn, id, "hardship")?;
+        if open.as_ref().map(|(_, d, _)| d.clone()) != Some(p.hardship.clone())
+            && (open.is_some() || p.hardship.is_some())
+        {
+            let today = self.today();
+            if let Some((fid, detail, from)) = open {
+                store::supersede(self.conn, "flag", fid, tx)?;
+                if from < today {
+                    store::insert_flag(
+                        self.conn,
+                        tx,
+                        fid,
+                        id,
+                        "hardship",
+                        detail.as_deref(),
+                        from,
+                        Some(today),
+                    )?;
+                }
+            }
+            if let Some(detail) = &p.hardship {
+                let fid = store::allocate_ids(self.conn, 1)?;
+                store::insert_flag(
+                    self.conn,
+                    tx,
+                    fid,
+                    id,
+                    "hardship",
+                    Some(detail),
+                    today,
+                    None,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// Adds a resident; fails with a conflict if one with the same ID number (or, without
     /// one, the same fallback key) exists. Returns the id and the warnings.
     pub fn add_resident(&mut self, r: NewResident) -> Result<(ResidentId, Vec<Warning>)> {
@@ -192,7 +313,7 @@ impl Batch<'_> {
                 "resident {existing} already has this identity (ID number or name, birth date, sex and community)"
             )));
         }
-        let first = store::allocate_ids(self.conn, 2)?;
+        let first = store::allocate_ids(self.conn, p.ids_needed())?;
         let id = self.store_new_resident(&mut p, first)?;
         Ok((id, p.warnings))
     }
@@ -205,7 +326,7 @@ impl Batch<'_> {
         let mut p = self.prepare_resident(r)?;
         match self.resident_by_key(&p.key)? {
             None => {
-                let first = store::allocate_ids(self.conn, 2)?;
+                let first = store::allocate_ids(self.conn, p.ids_needed())?;
                 let id = self.store_new_resident(&mut p, first)?;
                 Ok((id, ResidentUpdate::Inserted, p.warnings))
             }
