@@ -257,11 +257,14 @@ pub(crate) fn insert_registration(
     Ok(())
 }
 
-/// The current registration place: (record id, unit, division).
+/// A registration place as stored: (record id, unit, division or address).
+pub(crate) type RegistrationRow = (i64, Option<UnitId>, Option<String>);
+
+/// The current registration place.
 pub(crate) fn current_registration(
     conn: &Connection,
     resident: ResidentId,
-) -> Result<Option<(i64, Option<UnitId>, Option<String>)>> {
+) -> Result<Option<RegistrationRow>> {
     Ok(conn
         .prepare_cached(
             "SELECT id, unit, division FROM registration
