@@ -514,3 +514,35 @@ fn registration_places_and_hardship_come_from_their_columns() {
         c.flags
     );
 }
+
+#[test]
+fn a_masked_export_read_back_is_rejected_not_imported() {
+    let dir = Dir::new("masked");
+    let path = dir.file("m.csv");
+    write_gb18030(&path, &good_rows());
+    let dbdir = Dir::new("masked-db");
+    let db = dbdir.file("m.db");
+    let admin = Registry::open(&db, OpenOptions::default().today(d("2024-12-31"))).unwrap();
+    let s = suzhou::build(&admin).unwrap();
+    import(&admin, &path);
+    let viewer = Registry::open(
+        &db,
+        OpenOptions::default().principal(Principal::new("v", Role::Viewer, Some(s.gusu))),
+    )
+    .unwrap();
+    let out = dir.file("v.csv");
+    viewer
+        .view()
+        .unwrap()
+        .export_residents(s.gusu, d("2024-12-31"), &out, ExportFormat::Csv)
+        .unwrap();
+    let dry = ResidentImportOptions {
+        path: out,
+        dry_run: true,
+        ..Default::default()
+    };
+    let r = admin.import_residents(&dry, None).unwrap();
+    assert_eq!(r.inserted + r.updated, 0);
+    assert_eq!(r.rejected.len(), 5);
+    assert!(r.rejected.iter().all(|x| x.code == "value.masked"));
+}

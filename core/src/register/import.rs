@@ -181,6 +181,7 @@ fn zh(code: &str) -> &'static str {
         "resident.exists" => "该居民已登记，按设置拒绝导入",
         "resident.invalid" => "该行数据不合法",
         "date.missing" => "来苏时间（迁入日期）为空",
+        "value.masked" => "姓名已脱敏（如“张**”），请使用未脱敏的台账导入",
         _ => "该行数据有误",
     }
 }
@@ -312,6 +313,16 @@ fn read_row(
         }
     }
     let name = get("name").unwrap_or_default().to_owned();
+    // A masked export read back in: the real name is not in the file.
+    if name.contains(['*', '＊']) {
+        return Err(ctx.reject(
+            col("name"),
+            Some(name),
+            "value.masked",
+            "the name is masked (张**); import from an unmasked ledger".into(),
+            zh("value.masked"),
+        ));
+    }
     let raw_eth = get("ethnicity").unwrap_or_default();
     if !caches.ethnicity.contains_key(raw_eth) {
         let parsed = Ethnicity::parse(raw_eth).map_err(|e| e.to_string());
