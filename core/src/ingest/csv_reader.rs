@@ -61,7 +61,16 @@ pub(crate) fn read_rows(text: &str, file: &str) -> Result<Vec<RawRow>> {
         rows.push(RawRow {
             row: line,
             // Line breaks inside quoted fields as `\n`, as in XLSX cells.
-            cells: rec.iter().map(|f| f.replace("\r\n", "\n")).collect(),
+            cells: rec
+                .iter()
+                .map(|f| {
+                    if f.contains('\r') {
+                        f.replace("\r\n", "\n")
+                    } else {
+                        f.to_owned()
+                    }
+                })
+                .collect(),
         });
         next_line = line + 1 + rec.iter().map(|f| f.matches('\n').count()).sum::<usize>();
     }

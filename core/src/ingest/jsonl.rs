@@ -110,7 +110,7 @@ pub(crate) fn read(
         sheet: None,
         encoding,
     };
-    let mut sheet = sheet::assemble(meta, 0, columns, warnings, header_norm, &[], &raw);
+    let mut sheet = sheet::assemble(meta, 0, columns, warnings, header_norm, &[], raw);
     sheet.bad_lines = bad;
     Ok(sheet)
 }

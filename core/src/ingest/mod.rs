@@ -350,7 +350,7 @@ pub fn read_table(
                 sheet: None,
                 encoding,
             };
-            sheet::build(meta, &raw, &mapper, options.header_row)?
+            sheet::build(meta, raw, &mapper, options.header_row)?
                 .map(|s| vec![s])
                 .ok_or_else(|| no_header(&sheet_label(path, None), &mapper))
         }

@@ -58,7 +58,7 @@ impl Meta {
 /// row looks like a header.
 pub(crate) fn build(
     meta: Meta,
-    raw: &[RawRow],
+    mut raw: Vec<RawRow>,
     mapper: &Mapper<'_>,
     header_row: Option<usize>,
 ) -> Result<Option<Sheet>> {
@@ -83,6 +83,8 @@ pub(crate) fn build(
             None => return Ok(None),
         },
     };
+    // The data rows move on; only the header and title rows stay behind.
+    let data = raw.split_off(at + 1);
     let header = &raw[at];
     let titles: Vec<Vec<String>> = raw[..at]
         .iter()
@@ -97,7 +99,7 @@ pub(crate) fn build(
         warnings,
         normalised(&header.cells),
         &titles,
-        &raw[at + 1..],
+        data,
     )))
 }
 
@@ -118,14 +120,15 @@ pub(crate) fn assemble(
     mut warnings: Vec<Warning>,
     header_norm: Vec<String>,
     titles: &[Vec<String>],
-    rows: &[RawRow],
+    mut rows: Vec<RawRow>,
 ) -> Sheet {
     let last = rows.iter().rposition(|r| !r.is_blank());
-    let mut records = Vec::new();
+    rows.truncate(last.map_or(0, |i| i + 1));
+    let mut records = Vec::with_capacity(rows.len());
     let mut skipped = Vec::new();
     let mut extra_warned = false;
-    for r in &rows[..last.map_or(0, |i| i + 1)] {
-        if let Some((reason, text)) = classify(r, &header_norm, titles) {
+    for r in rows {
+        if let Some((reason, text)) = classify(&r, &header_norm, titles) {
             skipped.push(Skipped {
                 row: r.row,
                 reason,
@@ -133,7 +136,19 @@ pub(crate) fn assemble(
             });
             continue;
         }
-        let mut cells: Vec<String> = r.cells.iter().map(|c| trim_cell(c).to_owned()).collect();
+        // The cells move over; only those with blanks around them are copied.
+        let mut cells: Vec<String> = r
+            .cells
+            .into_iter()
+            .map(|c| {
+                let t = trim_cell(&c);
+                if t.len() == c.len() {
+                    c
+                } else {
+                    t.to_owned()
+                }
+            })
+            .collect();
         if cells.len() > columns.len() {
             if !extra_warned && cells[columns.len()..].iter().any(|c| !c.is_empty()) {
                 extra_warned = true;
@@ -242,7 +257,7 @@ mod tests {
             &[""],
         ]);
         let m = Mapper::new(LEDGER_FIELDS, &[]).unwrap();
-        let s = build(meta(), &raw, &m, None).unwrap().unwrap();
+        let s = build(meta(), raw.clone(), &m, None).unwrap().unwrap();
         assert_eq!(s.header_row, 3);
         assert_eq!(
             s.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
@@ -275,11 +290,11 @@ mod tests {
     fn explicit_header_row_and_no_header() {
         let raw = rows(&[&["a", "b"], &["姓名", "x"], &["张三", "1"]]);
         let m = Mapper::new(LEDGER_FIELDS, &[]).unwrap();
-        assert!(build(meta(), &raw, &m, None).unwrap().is_none());
-        let s = build(meta(), &raw, &m, Some(2)).unwrap().unwrap();
+        assert!(build(meta(), raw.clone(), &m, None).unwrap().is_none());
+        let s = build(meta(), raw.clone(), &m, Some(2)).unwrap().unwrap();
         assert_eq!(s.header_row, 2);
         assert_eq!(s.rows.len(), 1);
-        let err = build(meta(), &raw, &m, Some(9)).unwrap_err();
+        let err = build(meta(), raw, &m, Some(9)).unwrap_err();
         assert!(err.to_string().contains("row 9"), "{err}");
     }
 }

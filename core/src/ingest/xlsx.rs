@@ -60,7 +60,7 @@ pub(crate) fn read(
             sheet: Some(name.clone()),
             encoding: "xlsx",
         };
-        match sheet::build(meta, &raw, mapper, options.header_row)? {
+        match sheet::build(meta, raw, mapper, options.header_row)? {
             Some(s) => sheets.push(s),
             None if options.sheet == SheetSelection::All => skipped.push(name.clone()),
             None => return Err(no_header(&format!("{file} [{name}]"), mapper)),

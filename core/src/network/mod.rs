@@ -15,6 +15,7 @@ pub use crate::ingest::RowProblem;
 pub use facts::{BodyKind, Fact, Hierarchy, PostRole, ReorgKind, UnitKind};
 pub use import::{ImportReport, UnitImportOptions};
 pub use model::Network;
+pub(crate) use queries::normalise_code;
 pub use queries::{
     Lineage, MembershipView, PathMatch, PersonRef, PositionView, PostHolding, TreeNode, UnitView,
 };

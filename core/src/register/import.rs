@@ -5,7 +5,7 @@
 //! an English and a Chinese message). The batch commits atomically; `dry_run` validates
 //! and reports without writing. Re-importing the same file changes nothing.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -288,6 +288,34 @@ impl<'s> Fields<'s> {
 struct Caches {
     ethnicity: HashMap<String, std::result::Result<crate::Parsed<Ethnicity>, String>>,
     places: HashMap<(String, NaiveDate), RowResult<UnitId>>,
+    /// Units by code as written, with the interval each held it.
+    codes: HashMap<String, Vec<(UnitId, crate::time::Interval)>>,
+}
+
+impl Caches {
+    /// The unit a code names on `date`, when the cache knows (`None`: resolve fully).
+    fn by_code(&mut self, b: &Batch<'_>, code: &str, date: NaiveDate) -> Option<UnitId> {
+        if !self.codes.contains_key(code) {
+            let normal = crate::network::normalise_code(code);
+            let found: Vec<(UnitId, crate::time::Interval)> = b
+                .network()
+                .code_facts(&normal)
+                .filter_map(|(_, f)| match f {
+                    crate::network::Fact::UnitCode { unit, valid, .. } => Some((*unit, *valid)),
+                    _ => None,
+                })
+                .collect();
+            self.codes.insert(code.to_owned(), found);
+        }
+        let hits = self.codes.get(code)?;
+        let mut valid = hits
+            .iter()
+            .filter(|(u, v)| v.contains(date) && b.network().unit_exists(*u, date));
+        match (valid.next(), valid.next()) {
+            (Some((u, _)), None) => Some(*u),
+            _ => None,
+        }
+    }
 }
 
 fn read_row(
@@ -403,8 +431,18 @@ fn read_row(
     };
     let place = get("community").unwrap_or_default();
     let community = if place.bytes().all(|c| c.is_ascii_digit()) {
-        // Codes are indexed: no cache needed.
-        resolve_community(b, place, arrived_on, ctx, col("community"))?
+        match caches.by_code(b, place, arrived_on) {
+            Some(u) => b.require_writable(u).map(|_| u).map_err(|e| {
+                ctx.reject(
+                    col("community"),
+                    Some(place.to_owned()),
+                    "community.outside_scope",
+                    e.to_string(),
+                    zh("community.outside_scope"),
+                )
+            })?,
+            None => resolve_community(b, place, arrived_on, ctx, col("community"))?,
+        }
     } else {
         caches
             .places
@@ -537,8 +575,8 @@ impl Registry {
             let mut state = Importer {
                 opts,
                 known: store::current_keys(b.conn)?,
-                seen: HashMap::new(),
-                present: HashSet::new(),
+                seen: HashMap::with_capacity_and_hasher(total, Default::default()),
+                present: HashSet::with_capacity_and_hasher(total, Default::default()),
                 caches: Caches::default(),
                 ids: IdBlock::default(),
             };

@@ -233,7 +233,7 @@ pub(crate) fn living_in(
 /// Current residents by match key: (id, content hash).
 pub(crate) fn current_keys(
     conn: &Connection,
-) -> Result<std::collections::HashMap<String, (ResidentId, i64)>> {
+) -> Result<rustc_hash::FxHashMap<String, (ResidentId, i64)>> {
     let mut stmt = conn.prepare("SELECT match_key, id, hash FROM resident WHERE sys_to IS NULL")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
