@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::records::NewResident;
+use super::writes::{Prepared, Writer};
 use super::{store, ResidentId};
 use crate::access::mask_phone;
 use crate::codes::{mask_id_number, Ethnicity};
@@ -18,7 +19,7 @@ use crate::error::{Error, Result, Warning};
 use crate::ingest::values::{self, ValueProblem};
 use crate::ingest::{self, Encoding, Format, ReadOptions, Record, SheetSelection, Skipped};
 use crate::network::{Hierarchy, TxId, UnitId};
-use crate::registry::Batch;
+use crate::registry::{Batch, Checks};
 use crate::Registry;
 
 /// How a file relates to what is registered.
@@ -73,6 +74,9 @@ pub struct ResidentImportOptions {
     pub on_conflict: OnConflict,
     /// Validate and report without writing.
     pub dry_run: bool,
+    /// Threads: with 2 (the default), one helper thread reads and validates rows while
+    /// the calling thread writes them; 1 keeps everything on the calling thread.
+    pub threads: Option<usize>,
 }
 
 /// A rejected row.
@@ -294,7 +298,7 @@ struct Caches {
 
 impl Caches {
     /// The unit a code names on `date`, when the cache knows (`None`: resolve fully).
-    fn by_code(&mut self, b: &Batch<'_>, code: &str, date: NaiveDate) -> Option<UnitId> {
+    fn by_code(&mut self, b: &Checks<'_>, code: &str, date: NaiveDate) -> Option<UnitId> {
         if !self.codes.contains_key(code) {
             let normal = crate::network::normalise_code(code);
             let found: Vec<(UnitId, crate::time::Interval)> = b
@@ -319,7 +323,7 @@ impl Caches {
 }
 
 fn read_row(
-    b: &Batch<'_>,
+    b: &Checks<'_>,
     fields: &Fields<'_>,
     rec: &Record,
     ctx: &RowContext<'_>,
@@ -491,7 +495,7 @@ fn read_row(
 /// names and codes resolve for historical dates), or by today's name or code of a unit
 /// that existed on the arrival date.
 fn resolve_community(
-    b: &Batch<'_>,
+    b: &Checks<'_>,
     place: &str,
     on: NaiveDate,
     ctx: &RowContext<'_>,
@@ -577,10 +581,8 @@ impl Registry {
                 known: store::current_keys(b.conn)?,
                 seen: HashMap::with_capacity_and_hasher(total, Default::default()),
                 present: HashSet::with_capacity_and_hasher(total, Default::default()),
-                caches: Caches::default(),
                 ids: IdBlock::default(),
             };
-            let mut done = 0;
             for sheet in &sheets {
                 report.file_warnings.extend(sheet.warnings.iter().cloned());
                 report
@@ -602,26 +604,40 @@ impl Registry {
                         message_zh: "该行不是 JSON 对象".into(),
                     });
                 }
-                let fields = Fields::new(sheet);
-                for rec in &sheet.rows {
-                    let ctx = RowContext {
-                        file: &sheet.file,
-                        sheet: &sheet.sheet,
-                        row: rec.row,
-                    };
-                    state.row(b, &fields, rec, &ctx, &mut report)?;
-                    done += 1;
-                    if done % 4096 == 0 {
-                        report_progress(&mut progress, done, total)?;
-                    }
-                }
             }
+            let mut writer = Writer {
+                conn: b.conn,
+                tx: b.tx,
+                today: b.today,
+                touched: Vec::new(),
+            };
+            let checks = b.checks();
+            let mut done = 0;
+            let mut store = |item: (usize, usize, Validated)| -> Result<()> {
+                let (si, row, v) = item;
+                state.apply(&mut writer, &sheets[si], row, v, &mut report)?;
+                done += 1;
+                if done % 4096 == 0 || done == total {
+                    report_progress(&mut progress, done, total)?;
+                }
+                Ok(())
+            };
+            if opts.threads.unwrap_or(2) <= 1 {
+                let mut caches = Caches::default();
+                for_each_validated(&checks, &sheets, &mut caches, &mut |item| store(item))?;
+            } else {
+                pipeline(&checks, &sheets, &mut store)?;
+            }
+            if total == 0 {
+                report_progress(&mut progress, 0, 0)?;
+            }
+            let touched = std::mem::take(&mut writer.touched);
+            b.touched.extend(touched);
             if let (ImportMode::Snapshot, Some(unit), Some(date)) =
                 (opts.mode, opts.snapshot_unit, opts.snapshot_date)
             {
                 report.departed = depart_missing(b, unit, date, &state.present)?;
             }
-            report_progress(&mut progress, done, total)?;
             Ok(b.transaction())
         })?;
         let wrote = report.inserted + report.updated + report.departed > 0;
@@ -647,6 +663,79 @@ fn report_progress(
     Ok(())
 }
 
+/// Reads and validates every row in file order, handing each to `sink` as
+/// (sheet index, row number, outcome).
+fn for_each_validated(
+    checks: &Checks<'_>,
+    sheets: &[ingest::Sheet],
+    caches: &mut Caches,
+    sink: &mut dyn FnMut((usize, usize, Validated)) -> Result<()>,
+) -> Result<()> {
+    for (si, sheet) in sheets.iter().enumerate() {
+        let fields = Fields::new(sheet);
+        for rec in &sheet.rows {
+            let ctx = RowContext {
+                file: &sheet.file,
+                sheet: &sheet.sheet,
+                row: rec.row,
+            };
+            sink((si, rec.row, validate(checks, &fields, rec, &ctx, caches)?))?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows validated on a helper thread, stored in order on the calling thread: validation
+/// and SQLite writes overlap on two cores. Chunks keep the hand-over cheap; the channel is
+/// bounded, so memory stays flat. An error on either side stops both.
+fn pipeline(
+    checks: &Checks<'_>,
+    sheets: &[ingest::Sheet],
+    store: &mut dyn FnMut((usize, usize, Validated)) -> Result<()>,
+) -> Result<()> {
+    const CHUNK: usize = 512;
+    type Chunk = Result<Vec<(usize, usize, Validated)>>;
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(8);
+        let producer = scope.spawn(move || {
+            let mut caches = Caches::default();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let outcome = for_each_validated(checks, sheets, &mut caches, &mut |item| {
+                chunk.push(item);
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    // The receiver gone means the writer stopped: stop reading too.
+                    send.send(Ok(full))
+                        .map_err(|_| Error::Internal("import writer stopped".into()))?;
+                }
+                Ok(())
+            });
+            let last = match outcome {
+                Ok(()) => Ok(chunk),
+                Err(e) => Err(e),
+            };
+            let _ = send.send(last);
+        });
+        let mut result = Ok(());
+        for chunk in receive.iter() {
+            match chunk.and_then(|items| items.into_iter().try_for_each(&mut *store)) {
+                Ok(()) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(receive);
+        match producer.join() {
+            Ok(()) => result,
+            Err(_) => Err(Error::Internal(
+                "the import's reading thread panicked".into(),
+            )),
+        }
+    })
+}
+
 /// Ids reserved in blocks, so that a large import does not update the sequence per row.
 #[derive(Default)]
 struct IdBlock {
@@ -655,10 +744,10 @@ struct IdBlock {
 }
 
 impl IdBlock {
-    fn take(&mut self, b: &Batch<'_>, n: i64) -> Result<i64> {
+    fn take(&mut self, conn: &rusqlite::Connection, n: i64) -> Result<i64> {
         if self.next + n > self.end {
             let size = 8192.max(n);
-            self.next = store::allocate_ids(b.conn, size)?;
+            self.next = store::allocate_ids(conn, size)?;
             self.end = self.next + size;
         }
         let first = self.next;
@@ -676,54 +765,84 @@ struct Importer<'o> {
     seen: HashMap<String, usize>,
     /// Residents present in the file (snapshot mode).
     present: HashSet<ResidentId>,
-    caches: Caches,
     ids: IdBlock,
 }
 
+/// A row after reading and validation (on the helper thread, when there is one).
+enum Validated {
+    /// Rejected, with why.
+    Rejected(Box<RejectedRow>),
+    /// Ready to store, with the row's warnings.
+    Ready(Box<Prepared>, Vec<Warning>),
+}
+
+/// Reads and validates one row; only storage failures and bugs are errors.
+fn validate(
+    checks: &Checks<'_>,
+    fields: &Fields<'_>,
+    rec: &Record,
+    ctx: &RowContext<'_>,
+    caches: &mut Caches,
+) -> Result<Validated> {
+    let sheet = fields.sheet;
+    let (resident, mut warnings) = match read_row(checks, fields, rec, ctx, caches) {
+        Ok(r) => r,
+        Err(rejected) => return Ok(Validated::Rejected(rejected)),
+    };
+    let mut p = match checks.prepare_resident(resident) {
+        Ok(p) => p,
+        Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
+        Err(e) => {
+            let (column, code) = match &e {
+                Error::InvalidIdNumber { .. } => {
+                    (sheet.column_of("id_number"), "id_number.invalid")
+                }
+                Error::InvalidDivisionCode { .. } => {
+                    (sheet.column_of("origin"), "resident.invalid")
+                }
+                _ => (None, "resident.invalid"),
+            };
+            return Ok(Validated::Rejected(ctx.reject(
+                column,
+                None,
+                code,
+                e.to_string(),
+                zh(code),
+            )));
+        }
+    };
+    warnings.append(&mut p.warnings);
+    Ok(Validated::Ready(Box::new(p), warnings))
+}
+
 impl Importer<'_> {
-    /// Imports one data row.
-    fn row(
+    /// Stores one validated row (on the calling thread).
+    fn apply(
         &mut self,
-        b: &mut Batch<'_>,
-        fields: &Fields<'_>,
-        rec: &Record,
-        ctx: &RowContext<'_>,
+        w: &mut Writer<'_>,
+        sheet: &ingest::Sheet,
+        row: usize,
+        v: Validated,
         report: &mut ResidentImportReport,
     ) -> Result<()> {
-        let sheet = fields.sheet;
-        let (resident, mut warnings) = match read_row(b, fields, rec, ctx, &mut self.caches) {
-            Ok(r) => r,
-            Err(rejected) => {
-                report.rejected.push(*rejected);
+        let ctx = RowContext {
+            file: &sheet.file,
+            sheet: &sheet.sheet,
+            row,
+        };
+        let (mut p, warnings) = match v {
+            Validated::Rejected(r) => {
+                report.rejected.push(*r);
                 return Ok(());
             }
+            Validated::Ready(p, warnings) => (p, warnings),
         };
-        let mut p = match b.prepare_resident(resident) {
-            Ok(p) => p,
-            Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
-            Err(e) => {
-                let (column, code) = match &e {
-                    Error::InvalidIdNumber { .. } => {
-                        (sheet.column_of("id_number"), "id_number.invalid")
-                    }
-                    Error::InvalidDivisionCode { .. } => {
-                        (sheet.column_of("origin"), "resident.invalid")
-                    }
-                    _ => (None, "resident.invalid"),
-                };
-                report
-                    .rejected
-                    .push(*ctx.reject(column, None, code, e.to_string(), zh(code)));
-                return Ok(());
-            }
-        };
-        warnings.append(&mut p.warnings);
         report
             .warnings
             .extend(warnings.into_iter().map(|w| RowWarning {
                 file: ctx.file.to_owned(),
                 sheet: ctx.sheet.clone(),
-                row: ctx.row,
+                row,
                 code: w.code,
                 message: w.message,
             }));
@@ -738,15 +857,13 @@ impl Importer<'_> {
             return Ok(());
         }
         if p.record.id_number.is_none() {
-            report.uncertain_matches.push(ctx.row);
+            report.uncertain_matches.push(row);
         }
         let known = self.known.get(&p.key).copied();
-        let key = std::mem::take(&mut p.key);
         match known {
             None => {
-                let first = self.ids.take(b, p.ids_needed())?;
-                p.key = key.clone();
-                let id = b.store_new_resident(&mut p, first)?;
+                let first = self.ids.take(w.conn, p.ids_needed())?;
+                let id = w.store_new_resident(&mut p, first)?;
                 self.present.insert(id);
                 report.inserted += 1;
             }
@@ -769,13 +886,12 @@ impl Importer<'_> {
                 report.unchanged += 1;
             }
             Some((id, _)) => {
-                p.key = key.clone();
-                b.store_resident_update(id, &mut p)?;
+                w.store_resident_update(id, &mut p)?;
                 self.present.insert(id);
                 report.updated += 1;
             }
         }
-        self.seen.insert(key, ctx.row);
+        self.seen.insert(std::mem::take(&mut p.key), row);
         Ok(())
     }
 }

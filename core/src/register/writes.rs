@@ -9,7 +9,7 @@ use super::{store, ResidentId};
 use crate::codes::{DivisionCode, IdNumber};
 use crate::error::{Error, Result, Warning};
 use crate::network::UnitId;
-use crate::registry::Batch;
+use crate::registry::{Batch, Checks};
 use crate::time::Interval;
 
 /// What an upsert did to a resident.
@@ -43,8 +43,7 @@ impl Prepared {
         2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
     }
 }
-
-impl Batch<'_> {
+impl Checks<'_> {
     /// Validates a resident without writing: ID number (normalised, 15 digits upgraded,
     /// birth date and sex taken from it when absent, disagreement warned), community in
     /// scope and existing on the arrival date, interval, origin code.
@@ -153,6 +152,21 @@ impl Batch<'_> {
             hardship,
             warnings,
         })
+    }
+}
+
+/// The writing side of a batch: its connection and transaction, and the residents it
+/// touched (the audit entry lists them).
+pub(crate) struct Writer<'c> {
+    pub conn: &'c rusqlite::Connection,
+    pub tx: crate::network::TxId,
+    pub today: NaiveDate,
+    pub touched: Vec<i64>,
+}
+
+impl Writer<'_> {
+    fn today(&self) -> NaiveDate {
+        self.today
     }
 
     /// Stores a prepared resident as new, with ids from `ids` (two per resident).
@@ -303,6 +317,29 @@ impl Batch<'_> {
         }
         Ok(())
     }
+}
+
+impl Batch<'_> {
+    /// See [`Checks::prepare_resident`].
+    pub(crate) fn prepare_resident(&self, r: NewResident) -> Result<Prepared> {
+        self.checks().prepare_resident(r)
+    }
+
+    /// Runs `f` with the batch's writing side.
+    pub(crate) fn with_writer<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut w = Writer {
+            conn: self.conn,
+            tx: self.tx,
+            today: self.today,
+            touched: Vec::new(),
+        };
+        let out = f(&mut w);
+        self.touched.append(&mut w.touched);
+        out
+    }
 
     /// Adds a resident; fails with a conflict if one with the same ID number (or, without
     /// one, the same fallback key) exists. Returns the id and the warnings.
@@ -314,7 +351,7 @@ impl Batch<'_> {
             )));
         }
         let first = store::allocate_ids(self.conn, p.ids_needed())?;
-        let id = self.store_new_resident(&mut p, first)?;
+        let id = self.with_writer(|w| w.store_new_resident(&mut p, first))?;
         Ok((id, p.warnings))
     }
 
@@ -327,7 +364,7 @@ impl Batch<'_> {
         match self.resident_by_key(&p.key)? {
             None => {
                 let first = store::allocate_ids(self.conn, p.ids_needed())?;
-                let id = self.store_new_resident(&mut p, first)?;
+                let id = self.with_writer(|w| w.store_new_resident(&mut p, first))?;
                 Ok((id, ResidentUpdate::Inserted, p.warnings))
             }
             Some(id) => {
@@ -339,7 +376,7 @@ impl Batch<'_> {
                 if hash == p.hash {
                     return Ok((id, ResidentUpdate::Unchanged, p.warnings));
                 }
-                self.store_resident_update(id, &mut p)?;
+                self.with_writer(|w| w.store_resident_update(id, &mut p))?;
                 Ok((id, ResidentUpdate::Updated, p.warnings))
             }
         }

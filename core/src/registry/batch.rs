@@ -60,16 +60,16 @@ impl Batch<'_> {
 
     /// Fails unless the principal may write to `unit`.
     pub(crate) fn require_writable(&self, unit: UnitId) -> Result<()> {
-        self.principal.require_write()?;
-        if !matches!(self.net.fact(unit), Some(Fact::Unit { .. })) {
-            return Err(Error::not_found(format!("unit {unit}")));
-        }
-        if self.scope.covers(unit) {
-            Ok(())
-        } else {
-            Err(self
-                .principal
-                .denied(format!("unit {unit} is outside the scope")))
+        self.checks().require_writable(unit)
+    }
+
+    /// What validation needs of the batch, shareable with another thread.
+    pub(crate) fn checks(&self) -> Checks<'_> {
+        Checks {
+            net: &self.net,
+            scope: &self.scope,
+            principal: self.principal,
+            today: self.today,
         }
     }
 
@@ -88,5 +88,43 @@ impl Batch<'_> {
     /// Adds a unit created in this batch to the scope.
     pub(crate) fn grant(&mut self, unit: UnitId) {
         self.scope.grant(unit);
+    }
+}
+
+/// The read-only part of a batch that validation needs: the network, the principal and
+/// its scope, "today". `Sync`, so that an import can validate rows on one thread while
+/// the calling thread writes.
+#[derive(Clone, Copy)]
+pub(crate) struct Checks<'a> {
+    pub(crate) net: &'a Network,
+    pub(crate) scope: &'a Scope,
+    pub(crate) principal: &'a Principal,
+    pub(crate) today: NaiveDate,
+}
+
+impl Checks<'_> {
+    /// The network.
+    pub(crate) fn network(&self) -> &Network {
+        self.net
+    }
+
+    /// The registry's "today".
+    pub(crate) fn today(&self) -> NaiveDate {
+        self.today
+    }
+
+    /// Fails unless the principal may write to `unit`.
+    pub(crate) fn require_writable(&self, unit: UnitId) -> Result<()> {
+        self.principal.require_write()?;
+        if !matches!(self.net.fact(unit), Some(Fact::Unit { .. })) {
+            return Err(Error::not_found(format!("unit {unit}")));
+        }
+        if self.scope.covers(unit) {
+            Ok(())
+        } else {
+            Err(self
+                .principal
+                .denied(format!("unit {unit} is outside the scope")))
+        }
     }
 }

@@ -13,6 +13,7 @@ mod requests;
 mod view;
 
 pub use batch::Batch;
+pub(crate) use batch::Checks;
 pub use requests::{FORMAT_VERSION, OPERATIONS};
 pub use view::{OrganisationView, PersonHistory, View};
 
