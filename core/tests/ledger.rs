@@ -546,3 +546,24 @@ fn a_masked_export_read_back_is_rejected_not_imported() {
     assert_eq!(r.rejected.len(), 5);
     assert!(r.rejected.iter().all(|x| x.code == "value.masked"));
 }
+
+#[test]
+fn one_thread_and_two_threads_import_alike() {
+    let dir = Dir::new("threads");
+    let path = dir.file("t.csv");
+    let mut rows = good_rows();
+    rows.extend(bad_rows());
+    write_gb18030(&path, &rows);
+    let run = |threads: usize| {
+        let (reg, _s) = setup();
+        let opts = ResidentImportOptions {
+            path: path.clone(),
+            threads: Some(threads),
+            ..Default::default()
+        };
+        let mut r = reg.import_residents(&opts, None).unwrap();
+        r.transaction = None;
+        serde_json::to_value(&r).unwrap()
+    };
+    assert_eq!(run(1), run(2));
+}

@@ -15,8 +15,8 @@
  * Thread safety: shiliu_registry handles may be used from many threads at once
  * (readers run in parallel, writes are serialised), except shiliu_registry_close,
  * which must not race with other calls on the same handle. Errors and strings are
- * owned by the caller. shiliu starts no threads of its own; SQLite runs in the
- * calling thread.
+ * owned by the caller. Work runs on the calling thread; only a resident import
+ * starts one helper thread for its duration (options {"threads": 1} avoid it).
  */
 
 #ifndef SHILIU_H
@@ -78,7 +78,8 @@ typedef struct shiliu_error shiliu_error;
 //
 // Thread safety: a handle may be used from many threads at once (queries run in
 // parallel; writes are serialised), except `shiliu_registry_close`, which must not race
-// with any other call on the same handle. shiliu starts no threads of its own.
+// with any other call on the same handle. Work runs on the calling thread; only a
+// resident import starts one helper thread for its duration (`"threads": 1` avoids it).
 typedef struct shiliu_registry shiliu_registry;
 
 // Progress of a long operation: `done` of `total` data rows processed. `user_data` is

@@ -6,7 +6,8 @@
 //! (SQLite WAL: readers never block each other or the writer). Writes are serialised by
 //! one writer connection. Every query first checks the newest recorded transaction, so a
 //! write by another handle or another process is visible to the next query.
-//! shiliu starts no threads of its own.
+//! Work runs on the calling thread; only [`Registry::import_residents`] starts one helper
+//! thread for its duration (`threads: Some(1)` avoids it).
 
 mod batch;
 mod requests;
