@@ -43,6 +43,28 @@ impl Prepared {
         2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
     }
 }
+/// The ID number's value where there is one (warning when the column disagrees), else
+/// the column's.
+fn prefer_id<T: PartialEq>(
+    from_id: Option<T>,
+    given: Option<T>,
+    code: &str,
+    what: &str,
+    warnings: &mut Vec<Warning>,
+) -> Option<T> {
+    match (from_id, given) {
+        (Some(a), Some(b)) if a != b => {
+            warnings.push(Warning::new(
+                code,
+                format!("the {what} column disagrees with the ID number; the ID number's is kept"),
+            ));
+            Some(a)
+        }
+        (Some(a), _) => Some(a),
+        (None, b) => b,
+    }
+}
+
 impl Checks<'_> {
     /// Validates a resident without writing: ID number (normalised, 15 digits upgraded,
     /// birth date and sex taken from it when absent, disagreement warned), community in
@@ -66,28 +88,20 @@ impl Checks<'_> {
             }
             None => None,
         };
-        let birth_date = match (&id, r.birth_date) {
-            (Some(n), Some(b)) if n.birth_date() != b => {
-                warnings.push(Warning::new(
-                    "resident.birth_date_mismatch",
-                    "the birth date column disagrees with the ID number; the ID number's is kept",
-                ));
-                Some(n.birth_date())
-            }
-            (Some(n), _) => Some(n.birth_date()),
-            (None, b) => b,
-        };
-        let sex = match (&id, r.sex) {
-            (Some(n), Some(s)) if n.sex() != s => {
-                warnings.push(Warning::new(
-                    "resident.sex_mismatch",
-                    "the sex column disagrees with the ID number; the ID number's is kept",
-                ));
-                Some(n.sex())
-            }
-            (Some(n), _) => Some(n.sex()),
-            (None, s) => s,
-        };
+        let birth_date = prefer_id(
+            id.as_ref().map(|n| n.birth_date()),
+            r.birth_date,
+            "resident.birth_date_mismatch",
+            "birth date",
+            &mut warnings,
+        );
+        let sex = prefer_id(
+            id.as_ref().map(|n| n.sex()),
+            r.sex,
+            "resident.sex_mismatch",
+            "sex",
+            &mut warnings,
+        );
         if birth_date.is_some_and(|b| b > self.today()) {
             return Err(Error::invalid("birth date", "it is in the future"));
         }
