@@ -372,3 +372,22 @@ fn flags_events_and_declared_preferences() {
     });
     assert_eq!(e.unwrap_err().kind(), ErrorKind::Validation);
 }
+
+#[test]
+fn the_id_number_wins_over_disagreeing_columns_with_a_warning() {
+    let (reg, s) = setup();
+    let mut r = resident(&s, "马小龙", Some("11010519491231002X"));
+    r.birth_date = Some(d("1950-01-01"));
+    r.sex = Some(Sex::Male);
+    let (id, warnings) = reg.write(|b| b.add_resident(r)).unwrap();
+    let codes: Vec<&str> = warnings.iter().map(|w| w.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["resident.birth_date_mismatch", "resident.sex_mismatch"]
+    );
+    let v = reg.view().unwrap().resident(id, d("2024-12-31")).unwrap();
+    assert_eq!(
+        (v.birth_date, v.sex),
+        (Some(d("1949-12-31")), Some(Sex::Female))
+    );
+}
