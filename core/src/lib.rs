@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod network;
 pub mod register;
 mod registry;
+pub mod stats;
 pub mod store;
 pub mod time;
 mod vocabulary;

@@ -5,25 +5,15 @@
 //! Run: `make bench-import` (generates 1,000,000 residents into target/bench-1m first).
 //! Prints rows/s for the import and the re-import, and the process's peak memory.
 
+#[path = "common.rs"]
+mod common;
+
+use common::peak_mib;
 use std::time::Instant;
 
 use shiliu::network::UnitImportOptions;
 use shiliu::register::ResidentImportOptions;
 use shiliu::{OpenOptions, Registry, Result};
-
-/// Peak resident memory of this process in MiB (Linux `VmHWM`).
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|k| k.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
 
 fn run() -> Result<()> {
     let dir = std::env::args()

@@ -94,6 +94,7 @@ struct Inner {
     latest: RwLock<Option<Arc<Snapshot>>>,
     principal: Principal,
     clock: Clock,
+    stats: Mutex<crate::stats::StatsState>,
 }
 
 /// A handle on a shiliu registry. See the module docs for the concurrency contract.
@@ -143,6 +144,7 @@ impl Registry {
                 latest: RwLock::new(None),
                 principal: options.principal,
                 clock: options.clock,
+                stats: Mutex::default(),
             }),
         };
         // A scoped principal's scope unit must exist.
@@ -176,6 +178,7 @@ impl Registry {
                             latest: RwLock::new(None),
                             principal: inner.principal,
                             clock: inner.clock,
+                            stats: inner.stats,
                         }),
                     };
                     (reg, Error::Storage(e))
@@ -365,6 +368,7 @@ impl Registry {
             return Ok(out);
         }
         tx.commit()?;
+        lock(&self.inner.stats).committed(txid, touched);
         net.transaction = txid;
         let snap = Arc::new(Snapshot {
             scope: self.scope_for(&net),
@@ -372,6 +376,11 @@ impl Registry {
         });
         self.remember(&snap);
         Ok(out)
+    }
+
+    /// The statistics engine's cached snapshots.
+    pub(crate) fn stats_state(&self) -> MutexGuard<'_, crate::stats::StatsState> {
+        lock(&self.inner.stats)
     }
 
     /// Records a read that revealed personal data.

@@ -74,7 +74,7 @@ impl View {
         &self.snap.network
     }
 
-    fn require_scope(&self, unit: UnitId) -> Result<()> {
+    pub(crate) fn require_scope(&self, unit: UnitId) -> Result<()> {
         if !matches!(self.snap.network.fact(unit), Some(Fact::Unit { .. })) {
             return Err(Error::not_found(format!("unit {unit}")));
         }
@@ -103,8 +103,19 @@ impl View {
         as_of: NaiveDate,
         hierarchy: &Hierarchy,
     ) -> Result<Vec<TreeNode>> {
+        let roots = self.tree_roots(root, as_of, hierarchy)?;
+        self.snap.network.tree(&roots, as_of, hierarchy)
+    }
+
+    /// The roots [`View::tree`] lists: `root`, or every tree the scope covers.
+    pub(crate) fn tree_roots(
+        &self,
+        root: Option<UnitId>,
+        as_of: NaiveDate,
+        hierarchy: &Hierarchy,
+    ) -> Result<Vec<UnitId>> {
         let net = &self.snap.network;
-        let roots = match root {
+        Ok(match root {
             Some(r) => {
                 self.require_scope(r)?;
                 net.require_unit(r, as_of)?;
@@ -125,8 +136,7 @@ impl View {
                 roots.sort_by_cached_key(|u| net.sort_key(*u, as_of));
                 roots
             }
-        };
-        net.tree(&roots, as_of, hierarchy)
+        })
     }
 
     /// Ancestors of `unit` on `as_of`, root first.

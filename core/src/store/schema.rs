@@ -5,10 +5,10 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[fn() -> String] = &[|| V1.to_owned(), v2];
+const MIGRATIONS: &[fn() -> String] = &[|| V1.to_owned(), v2, || V3.to_owned()];
 
 const V1: &str = r#"
 CREATE TABLE txn (
@@ -174,6 +174,29 @@ fn v2() -> String {
     );
     sql
 }
+
+/// Version 3: aggregate tables (unit × ethnicity × reference date → count), versioned
+/// like the register: a re-import supersedes the counts it changes.
+const V3: &str = r#"
+CREATE TABLE aggregate_count (
+    name      TEXT NOT NULL,
+    unit      INTEGER NOT NULL REFERENCES entity(id),
+    ethnicity INTEGER NOT NULL,
+    ref_day   INTEGER NOT NULL,
+    sys_from  INTEGER NOT NULL REFERENCES txn(id),
+    sys_to    INTEGER REFERENCES txn(id),
+    count     INTEGER NOT NULL CHECK (count >= 0),
+    kind      TEXT NOT NULL,
+    PRIMARY KEY (name, unit, ethnicity, ref_day, sys_from)
+) WITHOUT ROWID;
+CREATE TRIGGER aggregate_count_no_delete BEFORE DELETE ON aggregate_count
+BEGIN SELECT RAISE(ABORT, 'shiliu: aggregate counts are never deleted'); END;
+CREATE TRIGGER aggregate_count_only_supersede BEFORE UPDATE ON aggregate_count
+WHEN OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.count IS NOT OLD.count
+  OR NEW.name IS NOT OLD.name OR NEW.unit IS NOT OLD.unit OR NEW.ethnicity IS NOT OLD.ethnicity
+  OR NEW.ref_day IS NOT OLD.ref_day OR NEW.sys_from IS NOT OLD.sys_from OR NEW.kind IS NOT OLD.kind
+BEGIN SELECT RAISE(ABORT, 'shiliu: an aggregate count may only be superseded'); END;
+"#;
 
 /// Applies every migration after `from`, each in its own immediate transaction that
 /// re-reads the version first (two processes may open a new file at once).
