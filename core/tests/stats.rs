@@ -842,3 +842,161 @@ fn analysts_get_aggregates_with_k_and_scopes_hold() {
     drop(c);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("shiliu-stats-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn json_and_csv_requests_answer_tables_and_name_bad_fields() {
+    let c = city(400, 31);
+    let doc: serde_json::Value = serde_json::from_str(
+        &c.reg
+            .execute_json(
+                r#"{"op": "population", "args": {"as_of": "2024-12-31", "by": ["民族"], "level": "district"}}"#,
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    let rows = doc["result"]["rows"].as_array().unwrap();
+    let t = c
+        .reg
+        .view()
+        .unwrap()
+        .population(&by_eth(d("2024-12-31")).level("district"))
+        .unwrap();
+    assert_eq!(rows.len(), t.len());
+    assert_eq!(rows[0]["level"], "district");
+    assert_eq!(rows[0]["ethnicity"], serde_json::Value::Null);
+    assert_eq!(rows[0]["ethnicity_name"], "合计");
+    assert_eq!(rows[0]["headcount"], t.headcount[0].unwrap());
+    assert!(
+        rows[1]["ethnicity_name"].as_str().unwrap().ends_with('族') || rows[1]["ethnicity"] == "97"
+    );
+    // CSV: a header and one line per row.
+    let csv = c
+        .reg
+        .execute_csv(r#"{"op": "population", "args": {"as_of": "2024-12-31", "by": ["ethnicity"], "level": "district"}}"#)
+        .unwrap();
+    assert_eq!(csv.lines().count(), t.len() + 1);
+    assert!(csv.starts_with(
+        "period,unit,code,name,level,level_zh,path,depth,ethnicity,ethnicity_name,headcount"
+    ));
+    // A trend: the query's fields beside from/to/period.
+    let doc: serde_json::Value = serde_json::from_str(
+        &c.reg
+            .execute_json(r#"{"op": "population_trend", "args": {"from": "2020-01-01", "to": "2021-12-31", "period": "year", "level": "city"}}"#)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc["result"]["periods"],
+        serde_json::json!(["2020-12-31", "2021-12-31"])
+    );
+    assert_eq!(doc["result"]["rows"].as_array().unwrap().len(), 2);
+    // Bad input names the field.
+    let e = c
+        .reg
+        .execute_json(
+            r#"{"op": "population", "args": {"as_of": "2024-12-31", "by": ["religion"]}}"#,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(e.to_string().contains("by"), "{e}");
+    let e = c
+        .reg
+        .execute_json(r#"{"op": "population_trend", "args": {"from": "2020-01-01", "to": "2021-12-31", "period": "fortnight"}}"#)
+        .unwrap_err();
+    assert!(e.to_string().contains("period"), "{e}");
+    let e = c
+        .reg
+        .execute_csv(r#"{"op": "tree", "args": {"as_of": "2024-12-31"}}"#)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+}
+
+#[test]
+fn aggregate_tables_give_denominators_and_answer_queries() {
+    let c = city(600, 37);
+    let dir = temp_dir("agg");
+    let path = dir.join("census.csv");
+    std::fs::write(
+        &path,
+        "苏州市第七次人口普查\n单位代码,民族,日期,人数\n320500,合计,2020-11-01,\"12,000\"\n320508,,2020-11-01,5000\n320506,合计,2020-11-01,7000\n320506,回族,2020-11-01,40\n999999,合计,2020-11-01,3\n320506,火星族,2020-11-01,3\n",
+    )
+    .unwrap();
+    let opts =
+        shiliu::stats::aggregates::AggregateImportOptions::new(path.to_str().unwrap(), "七普");
+    let r = c.reg.import_aggregates(&opts).unwrap();
+    assert_eq!((r.rows_read, r.stored, r.unchanged), (6, 4, 0));
+    let codes: Vec<&str> = r.rejected.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["aggregate.unknown_unit", "aggregate.bad_ethnicity"]);
+    assert_eq!(r.rejected[0].row, 7, "rows as the file shows them");
+    let again = c.reg.import_aggregates(&opts).unwrap();
+    assert_eq!(
+        (again.stored, again.unchanged, again.transaction),
+        (0, 4, None)
+    );
+    // Shares: headcount / total population, in ‰.
+    let v = c.reg.view().unwrap();
+    let t = v
+        .population(&PopulationQuery::new(d("2024-12-31")).level("district"))
+        .unwrap();
+    let i = t.find(c.wuzhong, &[]).unwrap();
+    assert_eq!(t.population[i], Some(7000));
+    let want = t.headcount[i].unwrap() as f64 / 7000.0 * 1000.0;
+    assert!((t.share[i].unwrap() - want).abs() < 1e-9);
+    // Before the census date there is no denominator: missing, not zero.
+    let t = v
+        .population(&PopulationQuery::new(d("2019-12-31")).level("district"))
+        .unwrap();
+    assert!(t.population.iter().all(|p| p.is_none()) && t.share.iter().all(|s| s.is_none()));
+    assert!(t.notes.iter().any(|n| n.contains("missing")));
+    // The table itself through the same API.
+    let mut q = by_eth(d("2021-01-01"));
+    q.source = Some("七普".into());
+    let t = v.population(&q).unwrap();
+    assert_eq!(t.headcount[t.find(c.city, &[None]).unwrap()], Some(12_000));
+    assert_eq!(
+        t.headcount[t.find(c.wuzhong, &[Some("03")]).unwrap()],
+        Some(40)
+    );
+    assert_eq!(t.headcount[t.find(c.gusu, &[None]).unwrap()], Some(5000));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_cube_exported_and_protected_matches_the_registry_own_protection() {
+    let c = city(900, 41);
+    let dir = temp_dir("cube");
+    let path = dir.join("cube.csv");
+    let v = c.reg.view().unwrap();
+    let r = v
+        .export_cube(&by_eth(d("2024-12-31")), path.to_str().unwrap())
+        .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("code_path,level,name,ethnicity,headcount\n"));
+    assert_eq!(text.lines().count(), r.rows + 1);
+    assert!(text.contains("\n320500/320508,district,姑苏区,,"));
+    let cube = shiliu::stats::protect_cube(path.to_str().unwrap(), 5, true).unwrap();
+    let own = v.population(&by_eth(d("2024-12-31")).k(5)).unwrap();
+    let key = |t: &Table, i: usize| {
+        (
+            t.units[t.unit[i] as usize].code.clone(),
+            t.keys[0][i],
+            t.headcount[i],
+            t.status[i],
+        )
+    };
+    let a: Vec<_> = (0..cube.len()).map(|i| key(&cube, i)).collect();
+    let b: Vec<_> = (0..own.len()).map(|i| key(&own, i)).collect();
+    assert_eq!(a, b);
+    assert!(a.iter().any(|x| x.3 == shiliu::stats::CellStatus::Primary));
+    // Viewers may not report upward.
+    let viewer = Registry::open_in_memory(OpenOptions::default()).unwrap();
+    drop(viewer);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,6 +21,8 @@ use crate::register::{
     EthnicityChange, ExportFormat, NewFlag, NewLifeEvent, NewResident, Preference, ResidentId,
     ResidentImportOptions,
 };
+use crate::stats::aggregates::AggregateImportOptions;
+use crate::stats::{CubeExport, PopulationQuery, Table, TrendQuery};
 
 /// Version of the JSON documents shiliu reads and writes; bumped on any incompatible change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -154,6 +156,31 @@ enum Request {
         path: String,
         format: ExportFormat,
     },
+    Population(PopulationQuery),
+    PopulationTrend(TrendQuery),
+    Summary {
+        unit: UnitId,
+        #[serde(default)]
+        as_of: Option<NaiveDate>,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+        #[serde(default)]
+        denominators: Option<String>,
+        #[serde(default)]
+        k: Option<u32>,
+    },
+    ImportAggregates(AggregateImportOptions),
+    ExportCube(CubeExport),
+    ProtectCube {
+        path: String,
+        k: u32,
+        #[serde(default = "yes")]
+        publish_zeros: bool,
+    },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A write answering with a value and warnings.
@@ -205,54 +232,84 @@ pub const OPERATIONS: &[&str] = &[
     "circumstances",
     "import_residents",
     "export_residents",
+    "population",
+    "population_trend",
+    "summary",
+    "import_aggregates",
+    "export_cube",
+    "protect_cube",
 ];
+
+/// The requests [`Registry::execute_csv`] answers (their result is a table).
+pub const TABLE_OPERATIONS: &[&str] = &["population", "population_trend", "protect_cube"];
+
+/// Reads `{"op", "args", "transaction"?}` into a request (only `allowed` ops).
+fn parse_request(request: &str, allowed: &[&str]) -> Result<(Request, Option<TxId>)> {
+    let raw: Value = serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
+    match raw.get("op").and_then(Value::as_str) {
+        Some(op) if allowed.contains(&op) => {}
+        Some(op) => {
+            return Err(Error::invalid(
+                "request",
+                format!("unknown op {op:?}; expected one of {}", allowed.join(", ")),
+            ))
+        }
+        None => return Err(Error::invalid("request", "no \"op\" string")),
+    }
+    // {"op": X, "args": A} reads as the externally tagged {X: A}, so that an error
+    // names its field's path (`tree.as_of`).
+    let (op, args, pinned) = match raw {
+        Value::Object(mut obj) => {
+            let pinned = obj.remove("transaction");
+            if let Some(k) = obj.keys().find(|k| *k != "op" && *k != "args") {
+                return Err(Error::invalid(
+                    "request",
+                    format!("unknown key {k:?}; a request has op, args and transaction"),
+                ));
+            }
+            (
+                obj.remove("op").unwrap_or(Value::Null),
+                obj.remove("args").unwrap_or(Value::Null),
+                pinned,
+            )
+        }
+        _ => (Value::Null, Value::Null, None),
+    };
+    let pinned = match pinned {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_i64()
+                .ok_or_else(|| Error::invalid("request transaction", "not a transaction number"))?,
+        ),
+    };
+    let args = if args.is_null() { json!({}) } else { args };
+    let mut tagged = serde_json::Map::new();
+    tagged.insert(op.as_str().unwrap_or_default().to_owned(), args);
+    let req: Request = crate::error::from_json_value("request", Value::Object(tagged))?;
+    Ok((req, pinned))
+}
+
+/// The table a table request answers.
+fn table_of(v: &super::View, req: Request) -> Result<Table> {
+    match req {
+        Request::Population(q) => v.population(&q),
+        Request::PopulationTrend(t) => v.population_trend(&t),
+        Request::ProtectCube {
+            path,
+            k,
+            publish_zeros,
+        } => crate::stats::protect_cube(&path, k, publish_zeros),
+        _ => Err(Error::invalid(
+            "request",
+            "this request does not answer a table",
+        )),
+    }
+}
 
 impl Registry {
     /// Answers one JSON request (see the module docs and the README for the protocol).
     pub fn execute_json(&self, request: &str) -> Result<String> {
-        let raw: Value = serde_json::from_str(request).map_err(|e| Error::json("request", &e))?;
-        match raw.get("op").and_then(Value::as_str) {
-            Some(op) if OPERATIONS.contains(&op) => {}
-            Some(op) => {
-                return Err(Error::invalid(
-                    "request",
-                    format!(
-                        "unknown op {op:?}; expected one of {}",
-                        OPERATIONS.join(", ")
-                    ),
-                ))
-            }
-            None => return Err(Error::invalid("request", "no \"op\" string")),
-        }
-        // {"op": X, "args": A} reads as the externally tagged {X: A}, so that an error
-        // names its field's path (`tree.as_of`).
-        let (op, args, pinned) = match raw {
-            Value::Object(mut obj) => {
-                let pinned = obj.remove("transaction");
-                if let Some(k) = obj.keys().find(|k| *k != "op" && *k != "args") {
-                    return Err(Error::invalid(
-                        "request",
-                        format!("unknown key {k:?}; a request has op, args and transaction"),
-                    ));
-                }
-                (
-                    obj.remove("op").unwrap_or(Value::Null),
-                    obj.remove("args").unwrap_or(Value::Null),
-                    pinned,
-                )
-            }
-            _ => (Value::Null, Value::Null, None),
-        };
-        let pinned = match pinned {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_i64().ok_or_else(|| {
-                Error::invalid("request transaction", "not a transaction number")
-            })?),
-        };
-        let args = if args.is_null() { json!({}) } else { args };
-        let mut tagged = serde_json::Map::new();
-        tagged.insert(op.as_str().unwrap_or_default().to_owned(), args);
-        let req: Request = crate::error::from_json_value("request", Value::Object(tagged))?;
+        let (req, pinned) = parse_request(request, OPERATIONS)?;
         let (tx, result, warnings) = self.execute(req, pinned)?;
         let doc = json!({
             "format": FORMAT_VERSION,
@@ -261,6 +318,17 @@ impl Registry {
             "warnings": warnings,
         });
         Ok(doc.to_string())
+    }
+
+    /// Answers a request whose result is a table (`population`, `population_trend`,
+    /// `protect_cube`) with the table as CSV text instead of JSON.
+    pub fn execute_csv(&self, request: &str) -> Result<String> {
+        let (req, pinned) = parse_request(request, TABLE_OPERATIONS)?;
+        let view = match pinned {
+            Some(tx) => self.view_at(tx)?,
+            None => self.view()?,
+        };
+        Ok(crate::stats::render::to_csv(&table_of(&view, req)?))
     }
 
     /// The transaction an import's answer reflects: the one it recorded, or (nothing
@@ -418,6 +486,42 @@ impl Registry {
                 path,
                 format,
             } => read(&|v| to_value(&v.export_residents(under, as_of, &path, format)?)),
+            R::Population(_) | R::PopulationTrend(_) | R::ProtectCube { .. } => {
+                let v = match pinned {
+                    Some(tx) => self.view_at(tx)?,
+                    None => self.view()?,
+                };
+                let t = table_of(&v, req)?;
+                Ok((
+                    v.transaction(),
+                    crate::stats::render::to_json(&t),
+                    Vec::new(),
+                ))
+            }
+            R::Summary {
+                unit,
+                as_of,
+                hierarchy,
+                denominators,
+                k,
+            } => read(&|v| {
+                let mut q = PopulationQuery::new(as_of.unwrap_or_else(|| self.today()));
+                q.hierarchy = hierarchy;
+                q.denominators = denominators.clone();
+                q.k = k;
+                to_value(&v.summary(unit, &q)?)
+            }),
+            R::ImportAggregates(opts) => {
+                refuse_pinned()?;
+                let report = self.import_aggregates(&opts)?;
+                let warnings = report.warnings.clone();
+                Ok((
+                    self.answer_tx(report.transaction)?,
+                    to_value(&report)?,
+                    warnings,
+                ))
+            }
+            R::ExportCube(c) => read(&|v| to_value(&v.export_cube(&c.query, &c.path)?)),
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
                 let report = self.import_units(&opts)?;

@@ -27,7 +27,7 @@
 //! away through the previous count); an arrival or departure count of 1..k−1 is hidden.
 //! Each period of a trend is protected as its own table.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::table::{CellStatus, Table, TOTAL};
 
@@ -142,7 +142,7 @@ impl Problem {
         let values: Vec<u64> = rows.iter().map(|&i| t.headcount[i].unwrap_or(0)).collect();
         // Local cells by unit and key.
         let mut cell_of: HashMap<(u32, Vec<u32>), usize> = HashMap::new();
-        let mut unit_cells: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut unit_cells: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (local, &i) in rows.iter().enumerate() {
             let key: Vec<u32> = t.keys.iter().map(|c| c[i]).collect();
             cell_of.insert((t.unit[i], key), local);
@@ -169,7 +169,7 @@ impl Problem {
             }
         }
         // A unit's cells are the sums of its children's (plus its own residents).
-        let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for u in unit_cells.keys() {
             if let Some(p) = t.units[*u as usize].parent {
                 if unit_cells.contains_key(&p) {

@@ -24,19 +24,23 @@
 pub mod aggregates;
 mod columns;
 mod count;
+pub mod cube;
 mod denominators;
 pub mod disclosure;
 mod engine;
 mod geography;
 mod provinces;
 mod query;
+pub mod render;
 mod table;
 
+pub use cube::{protect_cube, CubeReport, Summary};
 pub(crate) use engine::StatsState;
 pub use geography::UnitInfo;
 pub use provinces::PROVINCES;
 pub use query::{
-    Dimension, Period, Place, PopulationQuery, ShareUnit, TrendQuery, DEFAULT_AGE_BANDS, DEFAULT_K,
+    CubeExport, Dimension, Period, Place, PopulationQuery, ShareUnit, TrendQuery,
+    DEFAULT_AGE_BANDS, DEFAULT_K,
 };
 pub use table::{CellStatus, DimensionValues, Table, TOTAL};
 

@@ -242,8 +242,10 @@ impl Period {
     }
 }
 
-/// A trend: the same population query at every period end in a range.
+/// A trend: the same population query at every period end in a range. In JSON the
+/// query's fields sit beside `from`, `to` and `period`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
 pub struct TrendQuery {
     /// The query; its `as_of` is replaced by each period end.
     pub query: PopulationQuery,
@@ -254,4 +256,76 @@ pub struct TrendQuery {
     pub to: NaiveDate,
     /// Period length.
     pub period: Period,
+}
+
+/// Takes `names` out of a JSON object, leaving the rest (a query beside other fields).
+pub(crate) fn split_fields(
+    what: &str,
+    v: serde_json::Value,
+    names: &[&str],
+) -> Result<
+    (
+        serde_json::Map<String, serde_json::Value>,
+        serde_json::Value,
+    ),
+    String,
+> {
+    let serde_json::Value::Object(mut rest) = v else {
+        return Err(format!("{what}: expected an object"));
+    };
+    let mut taken = serde_json::Map::new();
+    for n in names {
+        if let Some(x) = rest.remove(*n) {
+            taken.insert((*n).to_owned(), x);
+        }
+    }
+    Ok((taken, serde_json::Value::Object(rest)))
+}
+
+impl TryFrom<serde_json::Value> for TrendQuery {
+    type Error = String;
+    fn try_from(v: serde_json::Value) -> Result<TrendQuery, String> {
+        #[derive(Deserialize)]
+        struct Range {
+            from: NaiveDate,
+            to: NaiveDate,
+            period: Period,
+        }
+        let (range, rest) = split_fields("trend", v, &["from", "to", "period"])?;
+        let range: Range = crate::error::from_json_value("trend", serde_json::Value::Object(range))
+            .map_err(|e| e.to_string())?;
+        let query: PopulationQuery =
+            crate::error::from_json_value("trend", rest).map_err(|e| e.to_string())?;
+        Ok(TrendQuery {
+            query,
+            from: range.from,
+            to: range.to,
+            period: range.period,
+        })
+    }
+}
+
+/// A population query with the path of the cube file to write.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
+pub struct CubeExport {
+    /// The query.
+    pub query: PopulationQuery,
+    /// Where to write the cube.
+    pub path: String,
+}
+
+impl TryFrom<serde_json::Value> for CubeExport {
+    type Error = String;
+    fn try_from(v: serde_json::Value) -> Result<CubeExport, String> {
+        let (taken, rest) = split_fields("export_cube", v, &["path"])?;
+        let path = taken
+            .get("path")
+            .and_then(serde_json::Value::as_str)
+            .ok_or("export_cube: path: a file path is required")?
+            .to_owned();
+        let query: PopulationQuery =
+            crate::error::from_json_value("export_cube", rest).map_err(|e| e.to_string())?;
+        Ok(CubeExport { query, path })
+    }
 }

@@ -28,9 +28,17 @@ pub fn column_names(t: &Table) -> Vec<String> {
         .map(|s| (*s).to_owned()),
     );
     if !t.arrivals.is_empty() {
-        cols.extend(["arrivals", "departures", "growth"].iter().map(|s| (*s).to_owned()));
+        cols.extend(
+            ["arrivals", "departures", "growth"]
+                .iter()
+                .map(|s| (*s).to_owned()),
+        );
     }
-    cols.extend(["status", "status_zh", "split"].iter().map(|s| (*s).to_owned()));
+    cols.extend(
+        ["status", "status_zh", "split"]
+            .iter()
+            .map(|s| (*s).to_owned()),
+    );
     cols
 }
 
