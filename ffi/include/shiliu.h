@@ -244,6 +244,31 @@ void shiliu_registry_close(struct shiliu_registry *reg);
 // `out_json` is a writable slot; `err` is NULL or a writable slot.
 int32_t shiliu_registry_execute(const struct shiliu_registry *reg, const uint8_t *request, size_t len, char **out_json, struct shiliu_error **err);
 
+// Answers one JSON request whose result is a table — the ops `population`,
+// `population_trend` and `protect_cube`, with the same args as for
+// `shiliu_registry_execute` (an optional `"transaction": N` pins the read likewise) —
+// with the table as CSV text instead of JSON. `*out_csv` receives UTF-8 text: a header
+// row (`period,unit,code,name,level,level_zh,path,depth`, two columns `<key>`,
+// `<key>_name` per grouping key, `headcount,components,migrant_share,population,share`,
+// for a trend `arrivals,departures,growth`, then `status,status_zh,split`) and one line
+// per row of the table, each ending in `\n`; missing or suppressed values are empty
+// cells. Free it with `shiliu_string_free`.
+//
+// Any other op (`tree`, `summary`, a write …) fails with `SHILIU_STATUS_VALIDATION`
+// and changes nothing; a malformed request or an unknown field fails with
+// `SHILIU_STATUS_VALIDATION`, the message naming the field. `*out_csv` is left
+// untouched on failure; nothing is done if `out_csv` is NULL
+// (`SHILIU_STATUS_VALIDATION`).
+//
+// Thread safety: like every query, it may run on many threads at once on one handle
+// (except concurrently with `shiliu_registry_close`); all work runs on the calling
+// thread.
+//
+// # Safety
+// `reg` is NULL or an open handle; `request` points to `len` readable bytes;
+// `out_csv` is a writable slot; `err` is NULL or a writable slot.
+int32_t shiliu_registry_execute_csv(const struct shiliu_registry *reg, const uint8_t *request, size_t len, char **out_csv, struct shiliu_error **err);
+
 // The newest recorded transaction the handle sees (0 for an empty registry).
 //
 // # Safety

@@ -156,6 +156,44 @@ pub unsafe extern "C" fn shiliu_registry_execute(
     })
 }
 
+/// Answers one JSON request whose result is a table — the ops `population`,
+/// `population_trend` and `protect_cube`, with the same args as for
+/// `shiliu_registry_execute` (an optional `"transaction": N` pins the read likewise) —
+/// with the table as CSV text instead of JSON. `*out_csv` receives UTF-8 text: a header
+/// row (`period,unit,code,name,level,level_zh,path,depth`, two columns `<key>`,
+/// `<key>_name` per grouping key, `headcount,components,migrant_share,population,share`,
+/// for a trend `arrivals,departures,growth`, then `status,status_zh,split`) and one line
+/// per row of the table, each ending in `\n`; missing or suppressed values are empty
+/// cells. Free it with `shiliu_string_free`.
+///
+/// Any other op (`tree`, `summary`, a write …) fails with `SHILIU_STATUS_VALIDATION`
+/// and changes nothing; a malformed request or an unknown field fails with
+/// `SHILIU_STATUS_VALIDATION`, the message naming the field. `*out_csv` is left
+/// untouched on failure; nothing is done if `out_csv` is NULL
+/// (`SHILIU_STATUS_VALIDATION`).
+///
+/// Thread safety: like every query, it may run on many threads at once on one handle
+/// (except concurrently with `shiliu_registry_close`); all work runs on the calling
+/// thread.
+///
+/// # Safety
+/// `reg` is NULL or an open handle; `request` points to `len` readable bytes;
+/// `out_csv` is a writable slot; `err` is NULL or a writable slot.
+#[no_mangle]
+pub unsafe extern "C" fn shiliu_registry_execute_csv(
+    reg: *const shiliu_registry,
+    request: *const u8,
+    len: usize,
+    out_csv: *mut *mut c_char,
+    err: *mut *mut shiliu_error,
+) -> i32 {
+    with_registry(reg, err, |r| {
+        out_arg("output string", out_csv)?;
+        let req = str_arg("request", request, len)?;
+        give_string(out_csv, r.execute_csv(req)?)
+    })
+}
+
 /// The newest recorded transaction the handle sees (0 for an empty registry).
 ///
 /// # Safety

@@ -4,8 +4,9 @@
 #   bash tests/c/run.sh target/debug        (from the repository root; `make c-test`)
 #
 # Every tests/c/*.c and examples/c/*.c is compiled with ASan + UBSan and -Werror and
-# run (examples without arguments); the header must compile as C++11; and every
-# shiliu_* function the library exports must be called by some tests/c/*.c.
+# run (examples without arguments); the header must compile as C++11; every shiliu_*
+# function the library exports must be called by some tests/c/*.c; and the header must
+# declare exactly the functions the library exports.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -122,6 +123,24 @@ else
         echo "FAIL  symbols: not called by any tests/c/*.c: ${untested[*]}"
         failed=1
     fi
+fi
+
+# --- the header declares exactly what the library exports ----------------------------
+declared=$(grep -vE '^[[:space:]]*(//|/\*|\*)' ffi/include/shiliu.h \
+    | grep -oE '\bshiliu_[a-z0-9_]+\(' | tr -d '(' | sort -u || true)
+if [[ -n $exports && -n $declared ]]; then
+    missing=$(comm -23 <(echo "$declared") <(sort -u <<<"$exports"))
+    extra=$(comm -13 <(echo "$declared") <(sort -u <<<"$exports"))
+    if [[ -z $missing && -z $extra ]]; then
+        echo "ok    header ($(wc -w <<<"$declared") functions declared, all exported)"
+    else
+        [[ -n $missing ]] && echo "FAIL  header: declared but not exported: $(echo $missing)"
+        [[ -n $extra ]] && echo "FAIL  header: exported but not declared: $(echo $extra)"
+        failed=1
+    fi
+else
+    echo "FAIL  header (no shiliu_* functions declared in ffi/include/shiliu.h)"
+    failed=1
 fi
 
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
