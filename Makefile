@@ -15,7 +15,7 @@ LIBDIR     := target/debug
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench bench-import sample clean
+.PHONY: run test lint rust-test ffi-lib c-test py-env py-build py-test bench bench-import bench-stats sample clean
 
 SAMPLE_RESIDENTS ?= 10000
 SAMPLE_SEED      ?= 1
@@ -65,6 +65,25 @@ bench-import:
 	$(CARGO) run --release --example generate -- --residents 1000000 --seed 1 --out target/bench-1m
 	$(CARGO) run --release --example import_bench -- target/bench-1m
 
+# The statistics engine beside DuckDB, polars, pandas and SQLite on the same generated
+# city (examples/bench/gen_population.py, a copy of ../shared/bench's): the Rust engine's
+# own numbers (stats_bench), then every engine in its own process with the same checksum
+# (peer_bench.py; shiliu through its Python face, built in release mode into .venv-bench).
+STATS_RESIDENTS ?= 1000000
+STATS_DIR       := target/peer-$(STATS_RESIDENTS)
+BENCH_VENV      := .venv-bench
+
+$(BENCH_VENV)/.installed: examples/bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r examples/bench/requirements.txt
+	touch $@
+
+bench-stats: $(BENCH_VENV)/.installed
+	cd python && VIRTUAL_ENV=$(CURDIR)/$(BENCH_VENV) PATH=$(CURDIR)/$(BENCH_VENV)/bin:$$PATH maturin develop --release --quiet
+	test -f $(STATS_DIR)/residents.csv || $(PYTHON) examples/bench/gen_population.py --residents $(STATS_RESIDENTS) --seed 1 --out $(STATS_DIR)
+	$(CARGO) run --release --example stats_bench -- $(STATS_DIR)
+	$(BENCH_VENV)/bin/python examples/bench/peer_bench.py $(STATS_DIR) --as-of 2024-12-31 --engines duckdb,polars,pandas,sqlite-file,shiliu
+
 # A small synthetic population in target/sample (units, reorganisations, residents with
 # 16 deliberately bad rows).
 sample:
@@ -72,4 +91,4 @@ sample:
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) $(BENCH_VENV) .cache

@@ -1,10 +1,10 @@
 //! Benchmark of the statistics engine on a generated city (the layout of
 //! `../shared/bench/gen_population.py` or of the project's own generator).
 //!
-//! Run: `make bench-stats` (1,000,000 residents; `STATS_RESIDENTS=10000000` for 10M).
+//! Run: `make bench-stats` (1,000,000 residents of `gen_population.py`; `STATS_RESIDENTS=10000000` for 10M), beside the peers.
 //! Steps, each timed:
 //! 1. import `units.csv` (+ `reorganisations.csv`) and `residents.csv` into
-//!    `DIR/registry.db` once (kept for later runs; `--reimport` forces it);
+//!    `DIR/shiliu.db` once (kept for later runs; `--reimport` forces it);
 //! 2. open the file afresh and answer the first query (snapshot built from the file);
 //! 3. the as-of roll-up (every unit at every level × ethnicity, plus each unit's total
 //!    and distinct components) on a different date each repeat — the job
@@ -99,7 +99,7 @@ fn run() -> Result<()> {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(7);
-    let db = format!("{dir}/registry.db");
+    let db = format!("{dir}/shiliu.db");
     println!("shiliu statistics benchmark ({dir})");
     if args.iter().any(|a| a == "--reimport") || !std::path::Path::new(&db).exists() {
         import(&dir, &db)?;

@@ -5,6 +5,7 @@
 
 mod ledger;
 mod network;
+mod population;
 
 use network::d;
 use shiliu::network::{Hierarchy, TreeNode};
@@ -90,6 +91,7 @@ fn run() -> Result<()> {
         );
     }
     import_ledger(&reg, &path, &s)?;
+    population::report(&reg, &path)?;
     println!(
         "\nWrote {path} (recorded transaction {}); open it with shiliu in C or Python.",
         reg.view()?.transaction()

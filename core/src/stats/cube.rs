@@ -104,7 +104,9 @@ fn cube_csv(t: &Table) -> String {
 
 /// Reads a cube (one registry's, or a merge of several) and applies disclosure control
 /// with minimum cell size `k`: the same protection a registry applies to its own tables.
-/// Rows come back in the registries' order (units by code path, totals first).
+/// Rows come back in the registries' order (units by code path, totals first). The
+/// table has no period end and its units have no registry ids: they are numbered -1,
+/// -2, … in that order (codes and code paths identify them).
 pub fn protect_cube(path: &str, k: u32, publish_zeros: bool) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_owned(),
@@ -177,11 +179,12 @@ pub fn protect_cube(path: &str, k: u32, publish_zeros: bool) -> Result<Table> {
             .or_insert_with(|| (keys, get(lv).to_owned(), name, 0));
         e.3 += n;
     }
+    // A cube carries no date: the table has no period end (rendered as null).
     let mut t = Table::with_header(
         0,
         Hierarchy::Legal,
         None,
-        vec![chrono::NaiveDate::MIN],
+        Vec::new(),
         Some(k),
         ShareUnit::Permille,
         values,
@@ -195,8 +198,9 @@ pub fn protect_cube(path: &str, k: u32, publish_zeros: bool) -> Result<Table> {
                     .rsplit_once('/')
                     .and_then(|(p, _)| unit_of.get(p).copied());
                 let code = code_path.rsplit('/').next().unwrap_or_default().to_owned();
+                // A cube knows codes, not registry ids: units are numbered -1, -2, …
                 t.units.push(UnitInfo {
-                    id: t.units.len() as i64,
+                    id: -(t.units.len() as i64) - 1,
                     code: Some(code),
                     name: name.clone(),
                     level_zh: crate::network::UnitKind::parse(&level).name_zh().to_owned(),

@@ -46,7 +46,7 @@ pub fn column_names(t: &Table) -> Vec<String> {
 fn row_values(t: &Table, i: usize) -> Vec<Value> {
     let u = &t.units[t.unit[i] as usize];
     let mut v = vec![
-        json!(t.periods[t.period[i] as usize]),
+        json!(t.periods.get(t.period[i] as usize)),
         json!(u.id),
         json!(u.code),
         json!(u.name),
