@@ -16,7 +16,9 @@
  * (readers run in parallel, writes are serialised), except shiliu_registry_close,
  * which must not race with other calls on the same handle. Errors and strings are
  * owned by the caller. Work runs on the calling thread; only a resident import
- * starts one helper thread for its duration (options {"threads": 1} avoid it).
+ * starts one helper thread for its duration (options {"threads": 1} avoid it), and a
+ * statistics query over more than 2 million stays splits its scan over the cores
+ * (joined before it returns; environment SHILIU_THREADS=1 avoids it).
  */
 
 #ifndef SHILIU_H
@@ -79,7 +81,9 @@ typedef struct shiliu_error shiliu_error;
 // Thread safety: a handle may be used from many threads at once (queries run in
 // parallel; writes are serialised), except `shiliu_registry_close`, which must not race
 // with any other call on the same handle. Work runs on the calling thread; only a
-// resident import starts one helper thread for its duration (`"threads": 1` avoids it).
+// resident import starts one helper thread for its duration (`"threads": 1` avoids it),
+// and a statistics query over more than 2 million stays splits its scan over the cores
+// (joined before it returns; `SHILIU_THREADS=1` avoids it).
 typedef struct shiliu_registry shiliu_registry;
 
 // Progress of a long operation: `done` of `total` data rows processed. `user_data` is

@@ -17,7 +17,9 @@ use crate::boundary::{give, give_string, guard, opt_str_arg, out_arg, shiliu_err
 /// Thread safety: a handle may be used from many threads at once (queries run in
 /// parallel; writes are serialised), except `shiliu_registry_close`, which must not race
 /// with any other call on the same handle. Work runs on the calling thread; only a
-/// resident import starts one helper thread for its duration (`"threads": 1` avoids it).
+/// resident import starts one helper thread for its duration (`"threads": 1` avoids it),
+/// and a statistics query over more than 2 million stays splits its scan over the cores
+/// (joined before it returns; `SHILIU_THREADS=1` avoids it).
 pub struct shiliu_registry {
     reg: Registry,
     poisoned: AtomicBool,
