@@ -266,9 +266,12 @@ impl Problem {
         secondary.sort_by_key(|c| std::cmp::Reverse((self.values[*c], *c)));
         for s in secondary {
             hidden[s] = false;
-            if !self
-                .failing(&hidden, &primary, Some(s), &mut pool)
-                .is_empty()
+            // Publishing s would leave a relation with one hidden cell, pinned exactly:
+            // s is needed, no program to solve.
+            if self.pins_a_cell(s, &hidden)
+                || !self
+                    .failing(&hidden, &primary, Some(s), &mut pool)
+                    .is_empty()
             {
                 hidden[s] = true;
             }
@@ -280,6 +283,15 @@ impl Problem {
                 (true, false) => CellStatus::Secondary,
             })
             .collect()
+    }
+
+    /// Whether some relation of `s` (without an unknown own term) has exactly one hidden
+    /// cell: that cell's value then follows from the published ones.
+    fn pins_a_cell(&self, s: usize, hidden: &[bool]) -> bool {
+        self.of_cell[s].iter().any(|r| {
+            let rel = &self.relations[*r];
+            !rel.hidden && rel.cells.iter().filter(|(c, _)| hidden[*c]).count() == 1
+        })
     }
 
     /// Hidden cells that fail the requirement; with `near`, only in the groups that
