@@ -35,11 +35,13 @@ from ._native import (
     parse_id_number,
 )
 from ._codes import CreditCode, DivisionCode, parse_credit_code, parse_division_code
-from ._registry import FORMAT_VERSION, ImportReport, Principal, Registry
+from ._registry import FORMAT_VERSION, ImportReport, Principal, Registry, import_aggregates, protect_cube
+from ._stats import AggregateReport, Summary
 
 __all__ = [
     "FORMAT_VERSION",
     "AccessDenied",
+    "AggregateReport",
     "ConflictError",
     "CreditCode",
     "DivisionCode",
@@ -54,12 +56,15 @@ __all__ = [
     "Registry",
     "ShiliuError",
     "StorageError",
+    "Summary",
     "ValidationError",
     "Warning",
     "__version__",
     "ethnicities",
     "ethnicity",
+    "import_aggregates",
     "parse_credit_code",
     "parse_division_code",
     "parse_id_number",
+    "protect_cube",
 ]

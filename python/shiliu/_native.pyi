@@ -8,7 +8,7 @@ from Python: values come from the module's functions and ``Registry``'s construc
 import datetime
 import os
 from collections.abc import Callable
-from typing import ClassVar, final
+from typing import Any, ClassVar, final
 
 __all__ = [
     "ShiliuError",
@@ -27,6 +27,7 @@ __all__ = [
     "parse_id_number",
     "parse_division_code",
     "parse_credit_code",
+    "protect_cube",
     "Warning",
     "Ethnicity",
     "IdNumber",
@@ -147,6 +148,10 @@ def parse_division_code(value: str) -> tuple[str, str, str, str | None, list[War
 def parse_credit_code(value: str, allow: list[str] | None = None) -> tuple[str, bool, list[Warning]]:
     """Parses a unified social credit code; returns (code, check_ok, warnings)."""
 
+def protect_cube(path: str | os.PathLike[str], k: int, publish_zeros: bool = True) -> dict[str, Any]:
+    """Reads a cube file (see `shiliu::stats::cube`), applies disclosure control with
+    minimum cell size `k` and answers the table as columns (layout: `Registry.table`)."""
+
 # -- the registry ----------------------------------------------------------------------
 
 @final
@@ -168,6 +173,22 @@ class Registry:
         exception it raises cancels the import (nothing is written) and propagates. The
         callback may not call into a registry (the import holds the write lock):
         such calls raise ValidationError. Returns the JSON of the report.
+        """
+    def table(self, op: str, args: str, transaction: int | None = None) -> dict[str, Any]:
+        """Answers a table request (`population` or `population_trend`; `args` is the JSON
+        of the request's args) as columns (layout: `Prepared`); the query runs without the
+        GIL, the columns are written with it (one pass over the rows).
+
+        Header: `transaction`, `hierarchy`, `geography` (date or None), `periods` (dates;
+        None where Python cannot hold the date; empty for a cube), `k`, `share_unit`, `notes`, `rows`,
+        `trend`, `dimensions` (key labels), `statuses` / `statuses_zh` (status labels in
+        code order). Row columns are little-endian bytearrays: `period` (i64 seconds since
+        1970-01-01, i64 min = NaT), `unit` and `depth` (i64); `code`, `name`, `level`,
+        `level_zh`, `path` as (distinct values, numpy dtype, index per row, -1 = none);
+        `keys` per dimension (codes, names + "合计", (dtype, code index, -1 on a total
+        row), (dtype, name index)); `headcount`, `components`, `population` and for trends
+        `arrivals`, `departures`, `growth` as (i64 values, u8 missing mask); `migrant_share`
+        and `share` (f64, NaN = missing); `status` (u8 index into `statuses`); `split` (u8).
         """
     def transaction(self) -> int:
         """The newest recorded transaction (0 for an empty registry)."""

@@ -12,11 +12,12 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO, Union
 
-from . import _native
+from . import _native, _stats
+from ._stats import AggregateReport, Dimension, Period, Place, ShareUnit, Summary
 
 FORMAT_VERSION: int = _native.FORMAT_VERSION
 """Version of the JSON documents shiliu reads and writes."""
@@ -101,6 +102,7 @@ RESIDENT_COLUMNS = (
 REJECTED_COLUMNS = ("file", "sheet", "row", "column", "value", "code", "message", "message_zh")
 SKIPPED_COLUMNS = ("file", "sheet", "row", "reason", "text")
 ROW_WARNING_COLUMNS = ("file", "sheet", "row", "code", "message")
+AGGREGATE_REJECTED_COLUMNS = ("file", "row", "column", "value", "code", "reason")
 
 
 def _table(
@@ -717,6 +719,194 @@ class Registry:
         return log
 
 
+    # -- statistics (统计) -------------------------------------------------------------
+
+    def _table(self, op: str, args: dict[str, Any]) -> Table:
+        cols = self._native.table(op, json.dumps(args, ensure_ascii=False), self._pinned)
+        self.last_transaction = int(cols["transaction"])
+        self.last_warnings = []
+        return _stats.frame(cols)
+
+    def population(
+        self,
+        as_of: DateLike | None = None,
+        by: Dimension | Sequence[Dimension] = (),
+        level: str | None = None,
+        under: int | None = None,
+        k: int | None = None,
+        rebase_to: DateLike | None = None,
+        hierarchy: Hierarchy = "legal",
+        place: Place = "residence",
+        categories: Sequence[Literal["registered", "migrant", "户籍", "流动"]] | None = None,
+        ethnicities: Iterable[Any] | None = None,
+        minorities_only: bool = False,
+        age_bands: Sequence[int] | None = None,
+        publish: bool = False,
+        publish_zeros: bool = True,
+        share_unit: ShareUnit = "permille",
+        denominators: str | None = None,
+        source: str | None = None,
+    ) -> Table:
+        """人口统计 — residents living in each unit on ``as_of`` (default: the registry's
+        today), reported on the units valid then (or on ``rebase_to``), across
+        reorganisations.
+
+        ``by`` are the group keys in column order: ``ethnicity`` (民族), ``category``
+        (人员类别), ``sex`` (性别), ``age_band`` (年龄段, boundaries ``age_bands``, default
+        18, 35, 60) and ``origin_province`` (流出地省份). Each unit has a total row
+        (keys missing, names ``合计``) then its non-zero cells; units come in pre-order.
+        ``level`` keeps one level (``district``, ``street``, ``community`` … or ``all``);
+        ``under`` one subtree; ``categories``, ``ethnicities`` (any notation or
+        :class:`shiliu.Ethnicity`) and ``minorities_only`` filter residents; ``place``
+        counts where residents live or are registered. Shares (占比, in ``share_unit``)
+        divide by the unit's total population from the aggregate table ``denominators``
+        (default: the newest of kind ``population``); ``source`` counts from an
+        aggregate table instead of the register.
+
+        Disclosure control: with ``k`` (or ``publish``, k = 5) counts 1..k−1 are
+        suppressed (``status`` primary 主隐藏) with partner cells (secondary 次隐藏) so
+        that no hidden count can be derived; ``publish_zeros=False`` hides zeros too.
+        Analysts always get k ≥ 5 (a smaller k is :class:`shiliu.AccessDenied`).
+
+        Returns a DataFrame (columns in :mod:`shiliu._stats`; ``df.attrs`` holds
+        ``transaction``, ``k``, ``notes``, ``geography``, ``periods`` …), or a list of
+        dicts without pandas.
+        """
+        return self._table(
+            "population",
+            _query(
+                as_of, by, level, under, k, rebase_to, hierarchy, place, categories, ethnicities,
+                minorities_only, age_bands, publish, publish_zeros, share_unit, denominators, source,
+            ),
+        )
+
+    def population_trend(
+        self,
+        from_: DateLike,
+        to: DateLike,
+        period: Period = "month",
+        by: Dimension | Sequence[Dimension] = (),
+        level: str | None = None,
+        under: int | None = None,
+        k: int | None = None,
+        rebase_to: DateLike | None = None,
+        hierarchy: Hierarchy = "legal",
+        place: Place = "residence",
+        categories: Sequence[Literal["registered", "migrant", "户籍", "流动"]] | None = None,
+        ethnicities: Iterable[Any] | None = None,
+        minorities_only: bool = False,
+        age_bands: Sequence[int] | None = None,
+        publish: bool = False,
+        publish_zeros: bool = True,
+        share_unit: ShareUnit = "permille",
+        denominators: str | None = None,
+        source: str | None = None,
+    ) -> Table:
+        """人口趋势 — the :meth:`population` query at the end of every ``period``
+        (``month`` 月, ``quarter`` 季度, ``half_year`` 半年, ``year`` 年) from ``from_`` up
+        to ``to`` (whole periods; the last ends on or before ``to``), with ``arrivals``
+        (迁入), ``departures`` (迁出) and ``growth`` (增减) per period. Each period is
+        reported on its own units unless ``rebase_to`` names one geography; each is
+        protected as its own table. The other arguments are :meth:`population`'s."""
+        args = _query(
+            None, by, level, under, k, rebase_to, hierarchy, place, categories, ethnicities,
+            minorities_only, age_bands, publish, publish_zeros, share_unit, denominators, source,
+        )
+        args.update({"from": _date(from_), "to": _date(to), "period": period})
+        return self._table("population_trend", args)
+
+    def summary(
+        self,
+        unit: int,
+        as_of: DateLike | None = None,
+        hierarchy: Hierarchy = "legal",
+        denominators: str | None = None,
+        k: int | None = None,
+    ) -> Summary:
+        """概况 — a unit's headcount, ethnic components (民族成分数), share of the total
+        population and migrants' share on ``as_of`` (default: today), with the
+        denominators and the minimum cell size ``k`` of :meth:`population`."""
+        raw = self.execute(
+            "summary", unit=unit, as_of=as_of, hierarchy=hierarchy, denominators=denominators, k=k
+        )
+        return Summary._from_json(raw)
+
+    def import_aggregates(
+        self,
+        path: str | os.PathLike[str],
+        name: str,
+        kind: str = "population",
+        *,
+        format: Literal["csv", "xlsx"] | None = None,
+        encoding: Literal["auto", "utf-8", "gb18030", "gbk", "gb2312"] | None = None,
+        sheet: str | None = None,
+        header_row: int | None = None,
+        mapping: Mapping[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> AggregateReport:
+        """Import an aggregate table (汇总数据: 人口普查, 户籍人口统计 …) of unit ×
+        ethnicity × reference date → count, CSV or XLSX with Chinese or English headers
+        (``单位代码``/``unit`` — a division code or a name path —, ``民族``/``ethnicity``
+        — blank or ``合计`` for everyone —, ``日期``/``date``, ``人数``/``count``).
+
+        Tables of ``kind`` ``population`` supply the denominators of shares; any table
+        can be counted from with ``source=name``. Bad rows are reported and skipped;
+        the rest commits in one transaction, and re-importing the same file changes
+        nothing. ``mapping`` maps headers as written to fields; ``sheet`` is ``first``,
+        ``all`` or a sheet's name.
+        """
+        args: dict[str, Any] = {"path": os.fspath(path), "name": name, "kind": kind, "dry_run": dry_run}
+        if format is not None:
+            args["format"] = format
+        if encoding is not None:
+            args["encoding"] = encoding
+        if sheet is not None:
+            args["sheet"] = sheet if sheet in ("first", "all") else {"named": sheet}
+        if header_row is not None:
+            args["header_row"] = header_row
+        if mapping is not None:
+            args["mapping"] = dict(mapping)
+        raw: dict[str, Any] = self.execute("import_aggregates", **args)
+        return AggregateReport(
+            transaction=None if raw.get("transaction") is None else int(raw["transaction"]),
+            rows_read=int(raw["rows_read"]),
+            stored=int(raw["stored"]),
+            unchanged=int(raw["unchanged"]),
+            rejected=_table(list(raw.get("rejected", [])), AGGREGATE_REJECTED_COLUMNS, ints=("row",)),
+            warnings=[dict(w) for w in raw.get("warnings", [])],
+            _raw=raw,
+        )
+
+    def export_cube(
+        self,
+        path: str | os.PathLike[str],
+        as_of: DateLike | None = None,
+        by: Dimension | Sequence[Dimension] = ("ethnicity",),
+        level: str | None = None,
+        under: int | None = None,
+        rebase_to: DateLike | None = None,
+        hierarchy: Hierarchy = "legal",
+        place: Place = "residence",
+        categories: Sequence[Literal["registered", "migrant", "户籍", "流动"]] | None = None,
+        ethnicities: Iterable[Any] | None = None,
+        minorities_only: bool = False,
+        age_bands: Sequence[int] | None = None,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """上报数据 — write the query's counts (by ethnicity unless ``by`` says otherwise),
+        unsuppressed, as a cube CSV for the level above (逐级上报): columns ``code_path``
+        (unit codes from the root joined by ``/``), ``level``, ``name``, one column per
+        key (value code; empty on a total row) and ``headcount``. Cubes of several registries merge by summing
+        ``headcount``; protect the merge with :func:`shiliu.protect_cube` before it is
+        published. Administrators and operators only. Returns ``{"path", "rows",
+        "transaction"}``."""
+        args = _query(
+            as_of, by, level, under, None, rebase_to, hierarchy, place, categories, ethnicities,
+            minorities_only, age_bands, False, True, "permille", None, source,
+        )
+        report: dict[str, Any] = self.execute("export_cube", path=os.fspath(path), **args)
+        return report
+
     # -- the resident register: reads ----------------------------------------------------
 
     def residents(self, under: int, as_of: DateLike, hierarchy: Hierarchy = "legal") -> Table:
@@ -778,6 +968,75 @@ class Registry:
             "export_residents", under=under, as_of=as_of, path=target, format=format
         )
         return report
+
+
+def _query(
+    as_of: DateLike | None,
+    by: Dimension | Sequence[Dimension],
+    level: str | None,
+    under: int | None,
+    k: int | None,
+    rebase_to: DateLike | None,
+    hierarchy: Hierarchy,
+    place: Place,
+    categories: Sequence[str] | None,
+    ethnicities: Iterable[Any] | None,
+    minorities_only: bool,
+    age_bands: Sequence[int] | None,
+    publish: bool,
+    publish_zeros: bool,
+    share_unit: ShareUnit,
+    denominators: str | None,
+    source: str | None,
+) -> dict[str, Any]:
+    """The JSON args of a population query (fields left at their default are omitted)."""
+    q: dict[str, Any] = {
+        "by": [by] if isinstance(by, str) else list(by),
+        "hierarchy": hierarchy,
+        "place": place,
+        "minorities_only": minorities_only,
+        "publish": publish,
+        "publish_zeros": publish_zeros,
+        "share_unit": share_unit,
+    }
+    optional: dict[str, Any] = {
+        "as_of": _date(as_of),
+        "level": level,
+        "under": under,
+        "k": k,
+        "rebase_to": _date(rebase_to),
+        "categories": None if categories is None else [categories] if isinstance(categories, str) else list(categories),
+        "ethnicities": None if ethnicities is None else [_ethnicity(e) for e in ethnicities],
+        "age_bands": None if age_bands is None else list(age_bands),
+        "denominators": denominators,
+        "source": source,
+    }
+    q.update({key: value for key, value in optional.items() if value is not None})
+    return q
+
+
+def import_aggregates(
+    reg: Registry,
+    path: str | os.PathLike[str],
+    name: str,
+    kind: str = "population",
+    **options: Any,
+) -> AggregateReport:
+    """Import an aggregate table (汇总数据) into ``reg``: the same as
+    :meth:`Registry.import_aggregates` (keyword options as there)."""
+    return reg.import_aggregates(path, name, kind, **options)
+
+
+def protect_cube(path: str | os.PathLike[str], k: int, publish_zeros: bool = True) -> Table:
+    """Apply disclosure control (统计披露控制) to a cube file — one registry's
+    :meth:`Registry.export_cube`, or several merged by summing ``headcount`` grouped by
+    ``code_path``, ``level`` and the key columns — with minimum cell size ``k``: the
+    protection a registry applies to its own tables (counts 1..k−1 suppressed as
+    primary 主隐藏, partners as secondary 次隐藏, checked against a linear-programming
+    attacker). Returns the table as :meth:`Registry.population` does, units by code path
+    (``path`` is the code path), totals first; a cube knows codes, not registry ids, so
+    ``unit`` numbers its units -1, -2, … and it has no date (``period`` is NaT)."""
+    return _stats.frame(_native.protect_cube(os.fspath(path), k, publish_zeros))
 
 
 def _holder(row: dict[str, Any]) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 //! into the core. The typed, documented API lives in the pure-Python package `shiliu`.
 
 use std::cell::Cell;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 use chrono::NaiveDate;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyByteArray, PyDict, PyList, PyTuple, PyType};
 use shiliu::codes::{
     CreditCode, DivisionCode, Ethnicity as CoreEthnicity, IdNumber as CoreIdNumber,
 };
 use shiliu::register::{ImportProgress, ResidentImportOptions};
+use shiliu::stats::{CellStatus, PopulationQuery, Table, TrendQuery, UnitInfo, TOTAL};
 use shiliu::{Error, ErrorKind, OpenOptions, Registry as CoreRegistry};
 
 /// The exception classes, created once at import.
@@ -314,7 +316,21 @@ fn parse_credit_code(
 #[pyclass(frozen, module = "shiliu._native", name = "Registry")]
 struct PyRegistry {
     inner: RwLock<Option<CoreRegistry>>,
+    /// The unit categories of the last tables answered (see [`UnitCategories`]).
+    categories: UnitCache,
 }
+
+/// The units of a table and the tuples of distinct values of their attributes, kept so
+/// that a later table on the same units (the next date of a series, another key) hands
+/// Python the very same tuples — whose pandas dtypes it keeps — instead of new strings.
+type UnitCategories = (Vec<UnitInfo>, Vec<Py<PyTuple>>);
+
+/// The unit categories of the last [`UNIT_CACHE_SIZE`] distinct unit lists, newest first.
+type UnitCache = Mutex<Vec<UnitCategories>>;
+
+/// How many unit lists a registry handle keeps the categories of (a few geographies or
+/// levels asked in turn).
+const UNIT_CACHE_SIZE: usize = 4;
 
 thread_local! {
     /// Whether this thread is running an import's progress callback. The import holds
@@ -373,6 +389,7 @@ impl PyRegistry {
         let reg = detached(py, move || CoreRegistry::open(&path, opts))?;
         Ok(PyRegistry {
             inner: RwLock::new(Some(reg)),
+            categories: Mutex::new(Vec::new()),
         })
     }
 
@@ -384,6 +401,7 @@ impl PyRegistry {
         let reg = detached(py, move || CoreRegistry::open_in_memory(opts))?;
         Ok(PyRegistry {
             inner: RwLock::new(Some(reg)),
+            categories: Mutex::new(Vec::new()),
         })
     }
 
@@ -441,6 +459,46 @@ impl PyRegistry {
             .map_err(|e| to_py(Error::Internal(format!("cannot encode the report: {e}"))))
     }
 
+    /// Answers a table request (`population` or `population_trend`; `args` is the JSON
+    /// of the request's args) as columns (layout: [`Prepared`]); the query runs without the
+    /// GIL, the columns are written with it (one pass over the rows). With
+    /// `transaction`, answers as the registry did when it was the newest.
+    #[pyo3(signature = (op, args, transaction=None))]
+    fn table<'py>(
+        &self,
+        py: Python<'py>,
+        op: &str,
+        args: &str,
+        transaction: Option<i64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let reg = self.get().map_err(to_py)?;
+        let (op, args) = (op.to_owned(), args.to_owned());
+        let prepared = detached(py, move || {
+            let view = match transaction {
+                Some(tx) => reg.view_at(tx)?,
+                None => reg.view()?,
+            };
+            let table = match op.as_str() {
+                "population" => {
+                    let q: PopulationQuery = shiliu::error::from_json("population", &args)?;
+                    view.population(&q)?
+                }
+                "population_trend" => {
+                    let q: TrendQuery = shiliu::error::from_json("population_trend", &args)?;
+                    view.population_trend(&q)?
+                }
+                other => {
+                    return Err(Error::invalid(
+                        "table",
+                        format!("unknown op {other:?}; expected population or population_trend"),
+                    ))
+                }
+            };
+            Ok(Prepared::of(table))
+        })?;
+        prepared.into_dict(py, Some(&self.categories))
+    }
+
     /// The newest recorded transaction (0 for an empty registry).
     fn transaction(&self, py: Python<'_>) -> PyResult<i64> {
         let reg = self.get().map_err(to_py)?;
@@ -455,6 +513,13 @@ impl PyRegistry {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         drop(taken);
+        let cached = std::mem::take(
+            &mut *self
+                .categories
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        drop(cached);
     }
 
     /// Whether the handle is closed.
@@ -464,6 +529,351 @@ impl PyRegistry {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .is_none()
+    }
+}
+
+/// Reads a cube file (see `shiliu::stats::cube`), applies disclosure control with
+/// minimum cell size `k` and answers the table as columns (layout: [`Prepared`]).
+#[pyfunction]
+#[pyo3(signature = (path, k, publish_zeros=true))]
+fn protect_cube<'py>(
+    py: Python<'py>,
+    path: std::path::PathBuf,
+    k: u32,
+    publish_zeros: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let prepared = detached(py, move || {
+        let path = path
+            .to_str()
+            .ok_or_else(|| Error::invalid("protect_cube", "the path is not valid UTF-8"))?
+            .to_owned();
+        Ok(Prepared::of(shiliu::stats::protect_cube(
+            &path,
+            k,
+            publish_zeros,
+        )?))
+    })?;
+    prepared.into_dict(py, None)
+}
+
+/// A result table with what its columns need besides it (the categoricals of unit
+/// attributes), made without the GIL.
+///
+/// [`Prepared::into_dict`] writes it into the dictionary handed to Python, each row
+/// column straight into a `bytearray` (one pass, no intermediate copy) so that Python
+/// builds a data frame from buffers, never from one object per row:
+/// * header: `transaction`, `hierarchy`, `geography` (date or None), `periods` (dates;
+///   None for a date Python cannot hold; empty for a cube, which has no date), `k`,
+///   `share_unit`, `notes`, `rows` (the row count), `trend` (whether flows are
+///   present), `dimensions` (the key labels), `statuses` and `statuses_zh` (status
+///   labels in code order);
+/// * `period`: i64 seconds since 1970-01-01 (numpy `datetime64[s]`; i64::MIN = NaT,
+///   a cube's rows);
+/// * `unit`, `depth`: i64;
+/// * `code`, `name`, `level`, `level_zh`, `path`: (tuple of distinct values, numpy
+///   dtype, index per row, -1 for none) — a categorical; the index is i8, i16 or i32,
+///   the narrowest pandas would pick, so its buffer becomes the codes as it is; a
+///   registry answering tables on the same units again hands out the same tuples;
+/// * `keys`: per dimension (codes, names + `合计`, (dtype, code index per row with -1 on a
+///   total row), (dtype, name index per row pointing at `合计` on a total row));
+/// * `headcount`, `components`, `population` and, for trends, `arrivals`,
+///   `departures`, `growth`: (i64 values with 0 where missing, u8 mask with 1 where
+///   missing);
+/// * `migrant_share`, `share`: f64 with NaN where missing;
+/// * `status`: u8 index into `statuses`; `split`: u8 0/1.
+///
+/// All little-endian.
+struct Prepared {
+    table: Table,
+    /// Per unit attribute: the first unit holding each distinct value, and each unit's
+    /// value index (-1: none).
+    factors: Vec<(Vec<usize>, Vec<i32>)>,
+}
+
+/// The order of `CellStatus` values in the `status` column.
+const STATUSES: [CellStatus; 3] = [
+    CellStatus::Published,
+    CellStatus::Primary,
+    CellStatus::Secondary,
+];
+
+/// The name of a total row in the `<key>_name` columns.
+const TOTAL_NAME: &str = "合计";
+
+/// The unit attributes answered as categoricals, in order.
+const UNIT_COLUMNS: [&str; 5] = ["code", "name", "level", "level_zh", "path"];
+
+fn unit_attribute<'a>(u: &'a UnitInfo, name: &str) -> Option<&'a str> {
+    match name {
+        "code" => u.code.as_deref(),
+        "name" => Some(&u.name),
+        "level" => Some(&u.level),
+        "level_zh" => Some(&u.level_zh),
+        _ => Some(&u.path),
+    }
+}
+
+/// A `bytearray` of `n` values of `N` bytes each, written in place from `values`.
+fn column<const N: usize>(
+    py: Python<'_>,
+    n: usize,
+    values: impl Iterator<Item = [u8; N]>,
+) -> PyResult<Bound<'_, PyByteArray>> {
+    PyByteArray::new_with(py, n * N, |buf| {
+        for (chunk, v) in buf.chunks_exact_mut(N).zip(values) {
+            chunk.copy_from_slice(&v);
+        }
+        Ok(())
+    })
+}
+
+/// Category indices (-1 for none) in the narrowest integer numpy would pick for
+/// `categories` values (so that pandas keeps the buffer as its codes, uncopied): the
+/// numpy dtype (`i1`, `<i2` or `<i4`) and the column.
+fn codes<'py>(
+    py: Python<'py>,
+    n: usize,
+    categories: usize,
+    index: impl Iterator<Item = i32>,
+) -> PyResult<(&'static str, Bound<'py, PyByteArray>)> {
+    // Narrowing casts below are exact: every index is below `categories`.
+    Ok(if categories < i8::MAX as usize {
+        ("i1", column(py, n, index.map(|i| (i as i8).to_le_bytes()))?)
+    } else if categories < i16::MAX as usize {
+        (
+            "<i2",
+            column(py, n, index.map(|i| (i as i16).to_le_bytes()))?,
+        )
+    } else {
+        ("<i4", column(py, n, index.map(i32::to_le_bytes))?)
+    })
+}
+
+/// A nullable column of `n` rows as (i64 values, u8 missing mask); a column shorter
+/// than the table is missing on the rows it lacks.
+fn nullable<'py, T: Copy>(
+    py: Python<'py>,
+    col: &[Option<T>],
+    n: usize,
+    as_i64: impl Fn(T) -> i64,
+) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyByteArray>)> {
+    let get = |i: usize| col.get(i).copied().flatten();
+    Ok((
+        column(
+            py,
+            n,
+            (0..n).map(|i| get(i).map_or(0, &as_i64).to_le_bytes()),
+        )?,
+        column(py, n, (0..n).map(|i| [u8::from(get(i).is_none())]))?,
+    ))
+}
+
+/// u64 counts as i64 (saturating: no count comes near 2^63).
+fn count(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// f64 values with NaN where missing.
+fn floats<'py>(
+    py: Python<'py>,
+    col: &[Option<f64>],
+    n: usize,
+) -> PyResult<Bound<'py, PyByteArray>> {
+    let get = |i: usize| col.get(i).copied().flatten();
+    column(
+        py,
+        n,
+        (0..n).map(|i| get(i).unwrap_or(f64::NAN).to_le_bytes()),
+    )
+}
+
+/// `d` if Python's `datetime.date` can hold it (years 1 to 9999).
+fn python_date(d: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    (1..=9999).contains(&d.year()).then_some(d)
+}
+
+/// Seconds since 1970-01-01 of `d` (i64::MIN, numpy's NaT, outside Python's range).
+fn epoch_seconds(d: NaiveDate) -> i64 {
+    python_date(d).map_or(i64::MIN, |d| {
+        d.signed_duration_since(NaiveDate::default()).num_seconds()
+    })
+}
+
+/// A unit attribute's distinct values (first holders) and each unit's value index.
+fn factor(units: &[UnitInfo], name: &str) -> (Vec<usize>, Vec<i32>) {
+    let mut seen: HashMap<&str, i32> = HashMap::with_capacity(units.len());
+    let mut first = Vec::new();
+    let per_unit = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| match unit_attribute(u, name) {
+            None => -1,
+            Some(v) => *seen.entry(v).or_insert_with(|| {
+                first.push(i);
+                i32::try_from(first.len() - 1).unwrap_or(i32::MAX)
+            }),
+        })
+        .collect();
+    (first, per_unit)
+}
+
+impl Prepared {
+    fn of(table: Table) -> Prepared {
+        let factors = UNIT_COLUMNS
+            .iter()
+            .map(|c| factor(&table.units, c))
+            .collect();
+        Prepared { table, factors }
+    }
+
+    /// The tuples of distinct unit attribute values: cached ones when the table's units
+    /// are those of one of the last tables (`cache`), else new ones (then cached). The
+    /// lock is never held while Python objects are made or freed (that may run Python
+    /// code).
+    fn unit_categories<'py>(
+        &self,
+        py: Python<'py>,
+        cache: Option<&UnitCache>,
+    ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        let units = &self.table.units;
+        let lookup = |m: &UnitCache| {
+            let mut g = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let i = g.iter().position(|(cached, _)| cached == units)?;
+            let entry = g.remove(i);
+            let hit: Vec<_> = entry.1.iter().map(|t| t.clone_ref(py)).collect();
+            g.insert(0, entry);
+            Some(hit)
+        };
+        if let Some(hit) = cache.and_then(lookup) {
+            return Ok(hit.into_iter().map(|t| t.into_bound(py)).collect());
+        }
+        let tuples = UNIT_COLUMNS
+            .iter()
+            .zip(&self.factors)
+            .map(|(name, (first, _))| {
+                PyTuple::new(py, first.iter().map(|u| unit_attribute(&units[*u], name)))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        if let Some(m) = cache {
+            let kept = tuples.iter().map(|t| t.clone().unbind()).collect();
+            let evicted = {
+                let mut g = m.lock().unwrap_or_else(PoisonError::into_inner);
+                g.insert(0, (units.clone(), kept));
+                let keep = g.len().min(UNIT_CACHE_SIZE);
+                g.split_off(keep)
+            };
+            drop(evicted);
+        }
+        Ok(tuples)
+    }
+
+    fn into_dict<'py>(
+        self,
+        py: Python<'py>,
+        cache: Option<&UnitCache>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let categories = self.unit_categories(py, cache)?;
+        let t = &self.table;
+        let n = t.len();
+        let label = |v: serde_json::Result<serde_json::Value>| {
+            v.ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let d = PyDict::new(py);
+        d.set_item("transaction", t.transaction)?;
+        d.set_item("hierarchy", label(serde_json::to_value(t.hierarchy)))?;
+        d.set_item("geography", t.geography.and_then(python_date))?;
+        d.set_item(
+            "periods",
+            t.periods
+                .iter()
+                .map(|p| python_date(*p))
+                .collect::<Vec<_>>(),
+        )?;
+        d.set_item("k", t.k)?;
+        d.set_item("share_unit", label(serde_json::to_value(t.share_unit)))?;
+        d.set_item("notes", &t.notes)?;
+        d.set_item("rows", n)?;
+        d.set_item("trend", !t.arrivals.is_empty())?;
+        d.set_item(
+            "dimensions",
+            t.dimensions
+                .iter()
+                .map(|x| x.dimension.label())
+                .collect::<Vec<_>>(),
+        )?;
+        d.set_item("statuses", STATUSES.map(CellStatus::label))?;
+        d.set_item("statuses_zh", STATUSES.map(CellStatus::name_zh))?;
+        let seconds: Vec<i64> = t.periods.iter().map(|p| epoch_seconds(*p)).collect();
+        // A cube has no period end: its rows' period is NaT.
+        let period = t.period.iter().map(|p| {
+            seconds
+                .get(*p as usize)
+                .copied()
+                .unwrap_or(i64::MIN)
+                .to_le_bytes()
+        });
+        d.set_item("period", column(py, n, period)?)?;
+        let units = &t.units;
+        let ids = t.unit.iter().map(|u| units[*u as usize].id.to_le_bytes());
+        d.set_item("unit", column(py, n, ids)?)?;
+        let depth = t
+            .unit
+            .iter()
+            .map(|u| i64::from(units[*u as usize].depth).to_le_bytes());
+        d.set_item("depth", column(py, n, depth)?)?;
+        for ((name, (first, per_unit)), values) in
+            UNIT_COLUMNS.iter().zip(&self.factors).zip(categories)
+        {
+            let index = t.unit.iter().map(|u| per_unit[*u as usize]);
+            let (dtype, index) = codes(py, n, first.len(), index)?;
+            d.set_item(*name, (values, dtype, index))?;
+        }
+        let keys = PyList::empty(py);
+        for (dv, col) in t.dimensions.iter().zip(&t.keys) {
+            let total = i32::try_from(dv.names.len()).unwrap_or(i32::MAX);
+            let index = |k: u32| (k != TOTAL).then(|| i32::try_from(k).unwrap_or(i32::MAX));
+            let names = PyList::new(
+                py,
+                dv.names
+                    .iter()
+                    .map(String::as_str)
+                    .chain(std::iter::once(TOTAL_NAME)),
+            )?;
+            let code_index = col.iter().map(|k| index(*k).unwrap_or(-1));
+            let name_index = col.iter().map(|k| index(*k).unwrap_or(total));
+            let (code_type, code_index) = codes(py, n, dv.codes.len(), code_index)?;
+            let (name_type, name_index) = codes(py, n, dv.names.len() + 1, name_index)?;
+            keys.append((
+                &dv.codes,
+                names,
+                (code_type, code_index),
+                (name_type, name_index),
+            ))?;
+        }
+        d.set_item("keys", keys)?;
+        d.set_item("headcount", nullable(py, &t.headcount, n, count)?)?;
+        d.set_item("components", nullable(py, &t.components, n, i64::from)?)?;
+        d.set_item("migrant_share", floats(py, &t.migrant_share, n)?)?;
+        d.set_item("population", nullable(py, &t.population, n, count)?)?;
+        d.set_item("share", floats(py, &t.share, n)?)?;
+        if !t.arrivals.is_empty() {
+            d.set_item("arrivals", nullable(py, &t.arrivals, n, count)?)?;
+            d.set_item("departures", nullable(py, &t.departures, n, count)?)?;
+            d.set_item("growth", nullable(py, &t.growth, n, |g| g)?)?;
+        }
+        let status = t
+            .status
+            .iter()
+            .map(|s| [STATUSES.iter().position(|x| x == s).unwrap_or(0) as u8]);
+        d.set_item("status", column(py, n, status)?)?;
+        d.set_item(
+            "split",
+            column(py, n, t.split.iter().map(|s| [u8::from(*s)]))?,
+        )?;
+        Ok(d)
     }
 }
 
@@ -481,6 +891,7 @@ fn _native(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_id_number, m)?)?;
     m.add_function(wrap_pyfunction!(parse_division_code, m)?)?;
     m.add_function(wrap_pyfunction!(parse_credit_code, m)?)?;
+    m.add_function(wrap_pyfunction!(protect_cube, m)?)?;
     m.add_class::<PyWarning>()?;
     m.add_class::<PyEthnicity>()?;
     m.add_class::<PyIdNumber>()?;
