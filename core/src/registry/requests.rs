@@ -310,6 +310,22 @@ impl Registry {
     /// Answers one JSON request (see the module docs and the README for the protocol).
     pub fn execute_json(&self, request: &str) -> Result<String> {
         let (req, pinned) = parse_request(request, OPERATIONS)?;
+        if matches!(
+            req,
+            Request::Population(_) | Request::PopulationTrend(_) | Request::ProtectCube { .. }
+        ) {
+            // Tables are written straight from their columns (they can be large).
+            let view = match pinned {
+                Some(tx) => self.view_at(tx)?,
+                None => self.view()?,
+            };
+            let table = table_of(&view, req)?;
+            return Ok(format!(
+                "{{\"format\":{FORMAT_VERSION},\"transaction\":{},\"result\":{},\"warnings\":[]}}",
+                view.transaction(),
+                crate::stats::render::to_json_text(&table)
+            ));
+        }
         let (tx, result, warnings) = self.execute(req, pinned)?;
         let doc = json!({
             "format": FORMAT_VERSION,

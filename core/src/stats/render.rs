@@ -1,6 +1,6 @@
 //! Tables as JSON rows and as CSV text (the C face and files).
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::table::{Table, TOTAL};
 
@@ -81,31 +81,71 @@ fn row_values(t: &Table, i: usize) -> Vec<Value> {
     v
 }
 
+/// Rows serialised straight from the columns (no per-cell JSON values).
+struct Rows<'a> {
+    t: &'a Table,
+    columns: &'a [String],
+}
+
+impl serde::Serialize for Rows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Row<'a>(&'a Table, &'a [String], usize);
+        impl serde::Serialize for Row<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Row(t, cols, i) = *self;
+                let mut m = s.serialize_map(Some(cols.len()))?;
+                for (c, v) in cols.iter().zip(row_values(t, i)) {
+                    m.serialize_entry(c, &v)?;
+                }
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.t.len()))?;
+        for i in 0..self.t.len() {
+            seq.serialize_element(&Row(self.t, self.columns, i))?;
+        }
+        seq.end()
+    }
+}
+
+/// The header of a JSON table.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    transaction: i64,
+    hierarchy: &'a crate::network::Hierarchy,
+    geography: Option<chrono::NaiveDate>,
+    periods: &'a [chrono::NaiveDate],
+    k: Option<u32>,
+    share_unit: super::query::ShareUnit,
+    dimensions: Vec<&'static str>,
+    notes: &'a [String],
+    columns: &'a [String],
+    rows: Rows<'a>,
+}
+
 /// The table as a JSON document: header fields and `rows` (one object per row; a total
 /// row has `null` keys named `合计`; suppressed measures are `null`).
 pub fn to_json(t: &Table) -> Value {
+    serde_json::from_str(&to_json_text(t)).unwrap_or(Value::Null)
+}
+
+/// [`to_json`] as text, written straight from the columns.
+pub fn to_json_text(t: &Table) -> String {
     let cols = column_names(t);
-    let rows: Vec<Value> = (0..t.len())
-        .map(|i| {
-            let mut m = Map::with_capacity(cols.len());
-            for (c, v) in cols.iter().zip(row_values(t, i)) {
-                m.insert(c.clone(), v);
-            }
-            Value::Object(m)
-        })
-        .collect();
-    json!({
-        "transaction": t.transaction,
-        "hierarchy": t.hierarchy,
-        "geography": t.geography,
-        "periods": t.periods,
-        "k": t.k,
-        "share_unit": t.share_unit,
-        "dimensions": t.dimensions.iter().map(|d| d.dimension.label()).collect::<Vec<_>>(),
-        "notes": t.notes,
-        "columns": cols,
-        "rows": rows,
-    })
+    let doc = Document {
+        transaction: t.transaction,
+        hierarchy: &t.hierarchy,
+        geography: t.geography,
+        periods: &t.periods,
+        k: t.k,
+        share_unit: t.share_unit,
+        dimensions: t.dimensions.iter().map(|d| d.dimension.label()).collect(),
+        notes: &t.notes,
+        columns: &cols,
+        rows: Rows { t, columns: &cols },
+    };
+    serde_json::to_string(&doc).unwrap_or_default()
 }
 
 /// The table as CSV text (UTF-8, header row, `\n` line ends; empty cells for missing or
