@@ -3,6 +3,10 @@
 //! roll-ups across a merge, a split and moved streets, re-basing, filters, keys, trends,
 //! the incremental snapshot, aggregates and access.
 
+#[path = "../../examples/suzhou/network.rs"]
+#[allow(dead_code)]
+mod suzhou;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -999,4 +1003,71 @@ fn a_cube_exported_and_protected_matches_the_registry_own_protection() {
     let viewer = Registry::open_in_memory(OpenOptions::default()).unwrap();
     drop(viewer);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn working_areas_and_registration_places_are_reported_too() {
+    let reg = Registry::open_in_memory(OpenOptions::default().today(d("2024-12-31"))).unwrap();
+    let s = suzhou::build(&reg).unwrap();
+    let day = d("2003-06-30");
+    let v = reg.view().unwrap();
+    let jinfan = v
+        .find_by_path("府前街道/锦帆路社区", day, &Default::default())
+        .unwrap()
+        .id;
+    let add = |name: &str, lives: UnitId, registered: Option<UnitId>| {
+        reg.write(|b| {
+            b.add_resident(NewResident {
+                name: name.into(),
+                sex: Some(shiliu::codes::Sex::Female),
+                birth_date: Some(d("1970-01-01")),
+                id_number: None,
+                ethnicity: Ethnicity::from_code(3).unwrap(),
+                phone: None,
+                category: Category::Registered,
+                origin: None,
+                household: None,
+                father_ethnicity: None,
+                mother_ethnicity: None,
+                community: lives,
+                arrived_on: d("2002-06-01"),
+                left_on: None,
+                registered_unit: registered,
+                registered_division: None,
+                hardship: None,
+            })
+        })
+        .unwrap();
+    };
+    add("甲", s.daoqian, Some(jinfan));
+    add("乙", s.daoqian, None);
+    add("丙", s.daoqian, None);
+    add("丁", jinfan, Some(s.daoqian));
+    let v = reg.view().unwrap();
+    // The working hierarchy: 联络片 between street and community.
+    let mut q = PopulationQuery::new(day).level("area");
+    q.hierarchy = shiliu::network::Hierarchy::Working;
+    let t = v.population(&q).unwrap();
+    let n = |t: &Table, u: UnitId| t.find(u, &[]).and_then(|i| t.headcount[i]);
+    assert_eq!(n(&t, s.south_area), Some(3));
+    assert_eq!(n(&t, s.north_area), Some(1));
+    assert!(t.units.iter().all(|u| u.level == "area"));
+    // Legally the areas hang off the street with no communities under them.
+    let t = v
+        .population(&PopulationQuery::new(day).level("area"))
+        .unwrap();
+    assert_eq!(
+        (n(&t, s.south_area), n(&t, s.north_area)),
+        (Some(0), Some(0))
+    );
+    // By registration place: only residents registered in a unit of the registry.
+    let mut q = PopulationQuery::new(day).level("community");
+    q.place = shiliu::stats::Place::Registration;
+    let t = v.population(&q).unwrap();
+    assert_eq!(n(&t, jinfan), Some(1));
+    assert_eq!(n(&t, s.daoqian), Some(1));
+    let t = v
+        .population(&PopulationQuery::new(day).level("community"))
+        .unwrap();
+    assert_eq!((n(&t, s.daoqian), n(&t, jinfan)), (Some(3), Some(1)));
 }
