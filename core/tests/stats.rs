@@ -787,6 +787,8 @@ fn the_snapshot_follows_writes_without_reloading_and_matches_a_fresh_handle() {
         .unwrap();
     add("戊", c2, 3);
     let t = reg.view().unwrap().population(&q).unwrap();
+    // Brought up to date from the writes: still the one snapshot read from the file.
+    assert_eq!(reg.view().unwrap().stats_snapshot_bytes().unwrap().2, 1);
     assert_eq!(count(&t, c1, Some("03")), Some(1));
     assert_eq!(count(&t, c2, Some("03")), Some(2));
     assert_eq!(count(&t, c1, Some("15")), None);

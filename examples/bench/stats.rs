@@ -116,7 +116,7 @@ fn run() -> Result<()> {
     let open_first = ms(t);
     let (sum, rows, total) = checksum(&first);
     let view = reg.view()?;
-    let (bytes, stays) = view.stats_snapshot_bytes()?;
+    let (bytes, stays, _) = view.stats_snapshot_bytes()?;
     println!(
         "  open + first query: {open_first:.0} ms; snapshot {stays} stays, {:.1} bytes/stay",
         bytes as f64 / stays.max(1) as f64

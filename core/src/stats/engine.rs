@@ -28,6 +28,8 @@ pub(crate) struct StatsState {
     /// Ids touched by transactions this handle committed, oldest first.
     log: Vec<(TxId, Vec<i64>)>,
     logged_ids: usize,
+    /// Snapshots read in full from the store (the rest were brought up to date).
+    loads: u64,
 }
 
 impl StatsState {
@@ -116,6 +118,7 @@ impl View {
         }
         let latest = reg.with_reader(crate::store::latest_transaction)?;
         let loaded = Arc::new(reg.with_reader(|c| Stays::load(c, basis, tx))?);
+        state.loads += 1;
         if tx == latest {
             state.stays.insert(basis, loaded.clone());
             state.forget_before(tx);
@@ -123,10 +126,12 @@ impl View {
         Ok(loaded)
     }
 
-    /// Bytes held by the residence snapshot per stay (for the benchmark).
-    pub fn stats_snapshot_bytes(&self) -> Result<(usize, usize)> {
+    /// The residence snapshot's size: bytes held and stays (for the benchmark), and how
+    /// many snapshots this handle has read in full from the store.
+    pub fn stats_snapshot_bytes(&self) -> Result<(usize, usize, u64)> {
         let s = self.stays(Basis::Residence)?;
-        Ok((s.bytes(), s.len()))
+        let loads = self.registry().stats_state().loads;
+        Ok((s.bytes(), s.len(), loads))
     }
 
     /// The minimum cell size for this principal and query.
