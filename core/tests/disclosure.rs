@@ -289,3 +289,76 @@ fn random_hierarchical_tables_resist_the_attack() {
         check(&t, &values, 5);
     }
 }
+
+#[test]
+fn large_nested_tables_are_protected_subtable_by_subtable() {
+    // root → 6 children → 8 grandchildren each, × 100 keys: past the whole-table limit.
+    let mut rng = Rng(0xb16);
+    let mut units: Vec<(Option<u32>, String)> = vec![(None, "root".into())];
+    for c in 0..6u32 {
+        units.push((Some(0), format!("c{c}")));
+    }
+    for c in 0..6u32 {
+        for g in 0..8 {
+            units.push((Some(1 + c), format!("g{c}-{g}")));
+        }
+    }
+    let keys = 100usize;
+    let nu = units.len();
+    let mut counts = vec![vec![0u64; keys]; nu];
+    for u in (0..nu).rev() {
+        if u >= 7 {
+            for c in counts[u].iter_mut() {
+                *c = match rng.below(20) {
+                    0..=5 => 0,
+                    6..=8 => 1 + rng.below(4),
+                    _ => 5 + rng.below(40),
+                };
+            }
+        }
+        if let Some(p) = units[u].0 {
+            let mine = counts[u].clone();
+            for (dst, c) in counts[p as usize].iter_mut().zip(mine) {
+                *dst += c;
+            }
+        }
+    }
+    let mut cells: Vec<(u32, Option<u32>, u64)> = Vec::new();
+    for (u, row) in counts.iter().enumerate() {
+        cells.push((u as u32, None, row.iter().sum()));
+        for (k, c) in row.iter().enumerate() {
+            if *c > 0 {
+                cells.push((u as u32, Some(k as u32), *c));
+            }
+        }
+    }
+    assert!(cells.len() > shiliu::stats::disclosure::WHOLE_TABLE_LIMIT);
+    let names: Vec<(Option<u32>, &str)> = units.iter().map(|(p, n)| (*p, n.as_str())).collect();
+    let values: Vec<u64> = cells.iter().map(|c| c.2).collect();
+    let mut t = table(&names, &cells, keys);
+    protect(&mut t, 5, true);
+    let mut again = table(&names, &cells, keys);
+    protect(&mut again, 5, true);
+    assert_eq!(
+        t.status, again.status,
+        "the same table gets the same protection"
+    );
+    let hidden: Vec<bool> = t
+        .status
+        .iter()
+        .map(|s| *s != CellStatus::Published)
+        .collect();
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(t.status[i] == CellStatus::Primary, *v > 0 && *v < 5);
+        if !hidden[i] {
+            assert!(*v == 0 || *v >= 5, "a published count below k");
+        }
+    }
+    assert!(t.status.contains(&CellStatus::Secondary));
+    // No sum relation leaves exactly one hidden cell (it would be derived exactly).
+    let attacker = Attacker::new(&t, &values, true);
+    for (r, own) in &attacker.relations {
+        let n = r.iter().filter(|(c, _)| hidden[*c]).count();
+        assert!(*own || n != 1, "a relation pins a hidden cell: {r:?}");
+    }
+}

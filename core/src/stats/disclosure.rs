@@ -48,6 +48,8 @@ struct Problem {
     of_cell: Vec<Vec<usize>>,
     lb: f64,
     k: u64,
+    /// Cells published by the subtable above, which this one may not hide.
+    frozen: Vec<bool>,
 }
 
 /// Protects `t` with minimum cell size `k` (see the module docs).
@@ -109,31 +111,116 @@ fn protect_by_subtables(t: &mut Table, rows: &[usize], k: u64, publish_zeros: bo
             None => roots.push(u),
         }
     }
+    // Wave by wave down the tree: the subtables of one wave share no cells (a unit's
+    // cells above were fixed by the wave before), so they are solved in parallel.
     let mut hidden: HashSet<usize> = HashSet::new();
-    let mut todo: std::collections::VecDeque<u32> = roots.into_iter().collect();
-    while let Some(u) = todo.pop_front() {
-        let kids = children.get(&u).cloned().unwrap_or_default();
-        let parent_known = t.units[u as usize]
-            .parent
-            .is_some_and(|p| rows_of.contains_key(&p));
-        if kids.is_empty() && parent_known {
-            continue; // a leaf: protected in its parent's subtable
-        }
-        let mut sub: Vec<usize> = rows_of[&u].clone();
-        for kid in &kids {
-            sub.extend(&rows_of[kid]);
-        }
-        let problem = Problem::of(t, &sub, k, publish_zeros);
-        let fixed: Vec<bool> = sub.iter().map(|i| hidden.contains(i)).collect();
-        let status = problem.solve(publish_zeros, &fixed);
-        for (local, s) in status.into_iter().enumerate() {
-            let row = problem.rows[local];
-            if s != CellStatus::Published {
+    let mut wave: Vec<u32> = roots;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    while !wave.is_empty() {
+        // (rows, rows of the unit itself when a subtable above decided them)
+        let subtables: Vec<(Vec<usize>, usize)> = wave
+            .iter()
+            .filter_map(|u| {
+                let kids = children.get(u).map(Vec::as_slice).unwrap_or_default();
+                let parent_known = t.units[*u as usize]
+                    .parent
+                    .is_some_and(|p| rows_of.contains_key(&p));
+                if kids.is_empty() && parent_known {
+                    return None; // a leaf: protected in its parent's subtable
+                }
+                let mut sub: Vec<usize> = rows_of[u].clone();
+                let own = if parent_known { sub.len() } else { 0 };
+                for kid in kids {
+                    sub.extend(&rows_of[kid]);
+                }
+                Some((sub, own))
+            })
+            .collect();
+        let table: &Table = t;
+        let fixed_set = &hidden;
+        let solve = |(sub, own): &(Vec<usize>, usize)| -> Vec<(usize, CellStatus)> {
+            let mut problem = Problem::of(table, sub, k, publish_zeros);
+            let fixed: Vec<bool> = sub.iter().map(|i| fixed_set.contains(i)).collect();
+            // The unit's own cells were decided above: what was published stays so.
+            for (local, f) in problem.frozen.iter_mut().enumerate().take(*own) {
+                *f = !fixed[local];
+            }
+            let status = problem.solve(publish_zeros, &fixed);
+            problem.rows.iter().copied().zip(status).collect()
+        };
+        let results: Vec<Vec<(usize, CellStatus)>> = if threads < 2 || subtables.len() < 2 {
+            subtables.iter().map(solve).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads)
+                    .map(|w| {
+                        let subtables = &subtables;
+                        let solve = &solve;
+                        scope.spawn(move || {
+                            subtables
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| i % threads == w)
+                                .map(|(i, sub)| (i, solve(sub)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                let mut all: Vec<(usize, Vec<(usize, CellStatus)>)> = Vec::new();
+                for (w, h) in workers.into_iter().enumerate() {
+                    match h.join() {
+                        Ok(done) => all.extend(done),
+                        // A worker that failed is redone here: a panic then reaches the
+                        // caller instead of leaving cells unprotected.
+                        Err(_) => all.extend(
+                            subtables
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| i % threads == w)
+                                .map(|(i, sub)| (i, solve(sub))),
+                        ),
+                    }
+                }
+                all.sort_by_key(|(i, _)| *i);
+                all.into_iter().map(|(_, r)| r).collect()
+            })
+        };
+        for (row, status) in results.into_iter().flatten() {
+            if status != CellStatus::Published {
                 hidden.insert(row);
-                t.status[row] = s;
+                t.status[row] = status;
             }
         }
-        todo.extend(kids);
+        wave = wave
+            .iter()
+            .flat_map(|u| children.get(u).cloned().unwrap_or_default())
+            .collect();
+    }
+    // Safety net across subtables: no sum relation may be left with a single hidden
+    // cell (it would be derived exactly); hide the smallest published cell beside it.
+    let whole = Problem::of(t, rows, k, publish_zeros);
+    let mut hide: Vec<bool> = whole.rows.iter().map(|r| hidden.contains(r)).collect();
+    loop {
+        let mut changed = false;
+        for rel in whole.relations.iter().filter(|r| !r.hidden) {
+            if rel.cells.iter().filter(|(c, _)| hide[*c]).count() != 1 {
+                continue;
+            }
+            let partner = rel
+                .cells
+                .iter()
+                .map(|(c, _)| *c)
+                .filter(|c| !hide[*c] && (whole.values[*c] > 0 || !publish_zeros))
+                .min_by_key(|c| (whole.values[*c], *c));
+            if let Some(c) = partner {
+                hide[c] = true;
+                t.status[whole.rows[c]] = CellStatus::Secondary;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
     }
 }
 
@@ -211,6 +298,7 @@ impl Problem {
             }
         }
         Problem {
+            frozen: vec![false; rows.len()],
             rows: rows.to_vec(),
             values,
             relations,
@@ -251,8 +339,8 @@ impl Problem {
             if !added {
                 // Nothing left to hide next to the failing cells: hide every cell
                 // (never expected; keeps the requirement).
-                for (h, v) in hidden.iter_mut().zip(&self.values) {
-                    if *v > 0 || !publish_zeros {
+                for ((h, v), frozen) in hidden.iter_mut().zip(&self.values).zip(&self.frozen) {
+                    if (*v > 0 || !publish_zeros) && !frozen {
                         *h = true;
                     }
                 }
@@ -495,7 +583,9 @@ impl Problem {
                 .cells
                 .iter()
                 .map(|(c, _)| *c)
-                .filter(|c| !hidden[*c] && (self.values[*c] > 0 || !publish_zeros))
+                .filter(|c| {
+                    !hidden[*c] && !self.frozen[*c] && (self.values[*c] > 0 || !publish_zeros)
+                })
                 .collect();
             let enough = candidates
                 .iter()
