@@ -946,6 +946,17 @@ fn aggregate_tables_give_denominators_and_answer_queries() {
         (again.stored, again.unchanged, again.transaction),
         (0, 4, None)
     );
+    // Without a name the table is named after the file.
+    let mut unnamed =
+        shiliu::stats::aggregates::AggregateImportOptions::new(path.to_str().unwrap(), " ");
+    let e = c.reg.import_aggregates(&unnamed).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation, "a blank name is refused");
+    unnamed.name = None;
+    assert_eq!(c.reg.import_aggregates(&unnamed).unwrap().stored, 4);
+    let mut q = PopulationQuery::new(d("2021-01-01"));
+    q.source = Some("census".into());
+    let t = c.reg.view().unwrap().population(&q).unwrap();
+    assert_eq!(t.headcount[t.find(c.city, &[]).unwrap()], Some(12_000));
     // Shares: headcount / total population, in ‰.
     let v = c.reg.view().unwrap();
     let t = v

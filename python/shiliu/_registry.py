@@ -834,7 +834,7 @@ class Registry:
     def import_aggregates(
         self,
         path: str | os.PathLike[str],
-        name: str,
+        name: str | None = None,
         kind: str = "population",
         *,
         format: Literal["csv", "xlsx"] | None = None,
@@ -852,10 +852,13 @@ class Registry:
         Tables of ``kind`` ``population`` supply the denominators of shares; any table
         can be counted from with ``source=name``. Bad rows are reported and skipped;
         the rest commits in one transaction, and re-importing the same file changes
-        nothing. ``mapping`` maps headers as written to fields; ``sheet`` is ``first``,
-        ``all`` or a sheet's name.
+        nothing. ``name`` defaults to the file's name without its extension. ``mapping``
+        maps headers as written to fields; ``sheet`` is ``first``, ``all`` or a sheet's
+        name.
         """
-        args: dict[str, Any] = {"path": os.fspath(path), "name": name, "kind": kind, "dry_run": dry_run}
+        args: dict[str, Any] = {"path": os.fspath(path), "kind": kind, "dry_run": dry_run}
+        if name is not None:
+            args["name"] = name
         if format is not None:
             args["format"] = format
         if encoding is not None:
@@ -1018,7 +1021,7 @@ def _query(
 def import_aggregates(
     reg: Registry,
     path: str | os.PathLike[str],
-    name: str,
+    name: str | None = None,
     kind: str = "population",
     **options: Any,
 ) -> AggregateReport:

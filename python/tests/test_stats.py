@@ -540,6 +540,11 @@ def test_aggregate_tables_give_denominators_and_answer_queries(city: City, tmp_p
     # A dry run validates only; a bad option is refused.
     dry = reg.import_aggregates(census, "另一个", dry_run=True)
     assert dry.transaction is None and dry.rows_read == 6
+    # Without a name the table is named after the file.
+    unnamed = reg.import_aggregates(census)
+    assert unnamed.stored > 0
+    named_after_file = reg.population(as_of="2021-01-01", source=Path(census).stem)
+    assert named_after_file[named_after_file["unit"] == city.root]["headcount"].iloc[0] == 12_000
     with pytest.raises(shiliu.NotFoundError):
         reg.population(source="不存在的表")
 

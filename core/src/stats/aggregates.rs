@@ -66,8 +66,10 @@ fn default_kind() -> String {
 pub struct AggregateImportOptions {
     /// The file (CSV or XLSX).
     pub path: String,
-    /// The table's name (a re-import under the same name replaces what changed).
-    pub name: String,
+    /// The table's name (a re-import under the same name replaces what changed);
+    /// default: the file's name without its extension. A blank name is refused.
+    #[serde(default)]
+    pub name: Option<String>,
     /// `population` (the default: each unit's total population, used as denominators)
     /// or any other label (`census`, `household_register` …).
     #[serde(default = "default_kind")]
@@ -97,7 +99,7 @@ impl AggregateImportOptions {
     pub fn new(path: impl Into<String>, name: impl Into<String>) -> AggregateImportOptions {
         AggregateImportOptions {
             path: path.into(),
-            name: name.into(),
+            name: Some(name.into()),
             kind: default_kind(),
             format: None,
             encoding: Encoding::Auto,
@@ -171,7 +173,15 @@ impl Registry {
         &self,
         opts: &AggregateImportOptions,
     ) -> Result<AggregateImportReport> {
-        if opts.name.trim().is_empty() {
+        let stem = std::path::Path::new(&opts.path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = match &opts.name {
+            None => stem.trim().to_owned(),
+            Some(n) => n.trim().to_owned(),
+        };
+        if name.is_empty() {
             return Err(Error::invalid("aggregate import", "the table needs a name"));
         }
         let read = ReadOptions {
@@ -268,8 +278,7 @@ impl Registry {
                 counts.insert(key, (count, rec.row));
             }
         }
-        let label = format!("import aggregates {}", opts.name);
-        let name = opts.name.trim().to_owned();
+        let label = format!("import aggregates {name}");
         let kind = opts.kind.trim().to_owned();
         let tx = self.write_batch_inner(Some(&label), opts.dry_run, |b| {
             for (&(unit, eth, day), &(count, _)) in &counts {
