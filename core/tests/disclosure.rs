@@ -3,6 +3,11 @@
 //! every primary cell can reach k, no hidden cell is pinned to one value, and every
 //! secondary suppression is needed.
 
+#[path = "../../examples/generate/rng.rs"]
+#[allow(dead_code)]
+mod rng;
+
+use rng::Rng;
 use shiliu::network::Hierarchy;
 use shiliu::stats::disclosure::protect;
 use shiliu::stats::{CellStatus, Dimension, DimensionValues, ShareUnit, Table, UnitInfo, TOTAL};
@@ -219,20 +224,9 @@ fn the_known_optimum_of_a_small_table_is_a_rectangle() {
     check(&t, &values, 5);
 }
 
-/// A tiny deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 #[test]
 fn random_hierarchical_tables_resist_the_attack() {
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed, 0);
     for round in 0..25 {
         let kids = 2 + rng.below(4) as u32;
         let keys = 2 + rng.below(4) as u32;
@@ -293,7 +287,7 @@ fn random_hierarchical_tables_resist_the_attack() {
 #[test]
 fn large_nested_tables_are_protected_subtable_by_subtable() {
     // root → 6 children → 8 grandchildren each, × 100 keys: past the whole-table limit.
-    let mut rng = Rng(0xb16);
+    let mut rng = Rng::new(0xb16, 0);
     let mut units: Vec<(Option<u32>, String)> = vec![(None, "root".into())];
     for c in 0..6u32 {
         units.push((Some(0), format!("c{c}")));

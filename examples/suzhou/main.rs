@@ -6,6 +6,9 @@
 mod ledger;
 mod network;
 mod population;
+#[path = "../generate/rng.rs"]
+#[allow(dead_code)]
+mod rng;
 
 use network::d;
 use shiliu::network::{Hierarchy, TreeNode};

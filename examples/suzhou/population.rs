@@ -12,6 +12,7 @@ use shiliu::stats::{CellStatus, Dimension, PopulationQuery, Table, TOTAL};
 use shiliu::{Registry, Result};
 
 use crate::network::d;
+use crate::rng::Rng;
 
 /// Residents generated (the seed speaks of about 16,000).
 const RESIDENTS: usize = 16_000;
@@ -43,16 +44,6 @@ const ETHNICITIES: &[(&str, u32)] = &[
     ("20", 1),
     ("26", 1),
 ];
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
 
 fn io(path: &str) -> impl FnOnce(std::io::Error) -> shiliu::Error + '_ {
     move |source| shiliu::Error::Io {
@@ -130,7 +121,7 @@ fn write_population(reg: &Registry, file: &str) -> Result<()> {
     let view = reg.view()?;
     let net = view.network();
     let places = communities(reg)?;
-    let mut rng = Rng(0x5e1f_2024);
+    let mut rng = Rng::new(0x5e1f_2024, 0);
     let total_weight: u32 = ETHNICITIES.iter().map(|e| e.1).sum();
     let mut out = String::from(
         "姓名,性别,民族,公民身份号码,出生日期,所属社区,人员类别,流出地,来苏时间,离开时间\n",

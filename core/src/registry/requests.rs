@@ -183,6 +183,12 @@ fn yes() -> bool {
     true
 }
 
+/// What a request answers: a JSON value, or JSON text written directly (tables).
+enum Answer {
+    Value(Value),
+    Text(String),
+}
+
 /// A write answering with a value and warnings.
 type WriteOp<'a> = dyn Fn(&mut super::Batch<'_>) -> Result<(Value, Vec<Warning>)> + 'a;
 
@@ -310,40 +316,31 @@ impl Registry {
     /// Answers one JSON request (see the module docs and the README for the protocol).
     pub fn execute_json(&self, request: &str) -> Result<String> {
         let (req, pinned) = parse_request(request, OPERATIONS)?;
-        if matches!(
-            req,
-            Request::Population(_) | Request::PopulationTrend(_) | Request::ProtectCube { .. }
-        ) {
-            // Tables are written straight from their columns (they can be large).
-            let view = match pinned {
-                Some(tx) => self.view_at(tx)?,
-                None => self.view()?,
-            };
-            let table = table_of(&view, req)?;
-            return Ok(format!(
-                "{{\"format\":{FORMAT_VERSION},\"transaction\":{},\"result\":{},\"warnings\":[]}}",
-                view.transaction(),
-                crate::stats::render::to_json_text(&table)
-            ));
-        }
         let (tx, result, warnings) = self.execute(req, pinned)?;
-        let doc = json!({
-            "format": FORMAT_VERSION,
-            "transaction": tx,
-            "result": result,
-            "warnings": warnings,
-        });
-        Ok(doc.to_string())
+        let result = match result {
+            Answer::Value(v) => v.to_string(),
+            Answer::Text(json) => json,
+        };
+        let warnings = serde_json::to_string(&warnings)
+            .map_err(|e| Error::Internal(format!("cannot encode warnings: {e}")))?;
+        Ok(format!(
+            "{{\"format\":{FORMAT_VERSION},\"transaction\":{tx},\"result\":{result},\"warnings\":{warnings}}}"
+        ))
+    }
+
+    /// The view a request reads: the newest, or the one pinned to a transaction.
+    fn view_for(&self, pinned: Option<TxId>) -> Result<super::View> {
+        match pinned {
+            Some(tx) => self.view_at(tx),
+            None => self.view(),
+        }
     }
 
     /// Answers a request whose result is a table (`population`, `population_trend`,
     /// `protect_cube`) with the table as CSV text instead of JSON.
     pub fn execute_csv(&self, request: &str) -> Result<String> {
         let (req, pinned) = parse_request(request, TABLE_OPERATIONS)?;
-        let view = match pinned {
-            Some(tx) => self.view_at(tx)?,
-            None => self.view()?,
-        };
+        let view = self.view_for(pinned)?;
         Ok(crate::stats::render::to_csv(&table_of(&view, req)?))
     }
 
@@ -357,14 +354,11 @@ impl Registry {
     }
 
     /// Runs a request; `pinned` answers a read as recorded by that transaction.
-    fn execute(&self, req: Request, pinned: Option<TxId>) -> Result<(TxId, Value, Vec<Warning>)> {
+    fn execute(&self, req: Request, pinned: Option<TxId>) -> Result<(TxId, Answer, Vec<Warning>)> {
         use Request as R;
         let read =
             |f: &dyn Fn(&super::View) -> Result<Value>| -> Result<(TxId, Value, Vec<Warning>)> {
-                let v = match pinned {
-                    Some(tx) => self.view_at(tx)?,
-                    None => self.view()?,
-                };
+                let v = self.view_for(pinned)?;
                 Ok((v.transaction(), f(&v)?, Vec::new()))
             };
         let refuse_pinned = || match pinned {
@@ -381,7 +375,7 @@ impl Registry {
                 Ok((b.transaction(), v, w))
             })
         };
-        match req {
+        let answered = match req {
             R::Unit {
                 unit,
                 as_of,
@@ -503,16 +497,14 @@ impl Registry {
                 format,
             } => read(&|v| to_value(&v.export_residents(under, as_of, &path, format)?)),
             R::Population(_) | R::PopulationTrend(_) | R::ProtectCube { .. } => {
-                let v = match pinned {
-                    Some(tx) => self.view_at(tx)?,
-                    None => self.view()?,
-                };
+                // Tables are written straight from their columns (they can be large).
+                let v = self.view_for(pinned)?;
                 let t = table_of(&v, req)?;
-                Ok((
+                return Ok((
                     v.transaction(),
-                    crate::stats::render::to_json(&t),
+                    Answer::Text(crate::stats::render::to_json_text(&t)),
                     Vec::new(),
-                ))
+                ));
             }
             R::Summary {
                 unit,
@@ -545,6 +537,7 @@ impl Registry {
                 let warnings = report.warnings.clone();
                 Ok((tx, to_value(&report)?, warnings))
             }
-        }
+        };
+        answered.map(|(tx, v, w)| (tx, Answer::Value(v), w))
     }
 }

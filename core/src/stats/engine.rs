@@ -197,17 +197,7 @@ impl View {
         let homes = Homes::new(self.network(), &tree, &stays, geo, q);
         let nodes = homes.roll_up(&tree, &counts, plan.shape.width());
         let mut table = plan.empty_table(self.transaction(), q, k, Some(geo), vec![as_of]);
-        table.reserve(tree.nodes.len() * (1 + plan.shape.key_space().min(64)));
-        let mut units = UnitIndex::default();
-        let mut emitter = Emitter::default();
-        for (i, node) in tree.nodes.iter().enumerate() {
-            if !plan.level_matches(&node.level) {
-                continue;
-            }
-            let u = units.get(&mut table, &tree, i as u32);
-            let v = &nodes[i * plan.shape.width()..(i + 1) * plan.shape.width()];
-            emitter.emit(&plan.shape, v, u, 0, homes.split[i], &mut table, None);
-        }
+        plan.emit_tree(&tree, &nodes, &homes.split, &mut table, |_, _, _| {});
         super::denominators::apply(self, q, as_of, &mut table)?;
         Ok(finish(table, homes.split.iter().any(|s| *s), k, q))
     }
@@ -282,27 +272,18 @@ impl View {
             }
         }
         let mut table = plan.empty_table(at, q, k, Some(geo), vec![as_of]);
-        let mut units = UnitIndex::default();
-        let mut emitter = Emitter::default();
-        for (i, node) in tree.nodes.iter().enumerate() {
-            if !plan.level_matches(&node.level) {
-                continue;
-            }
-            let u = units.get(&mut table, &tree, i as u32);
-            let first = table.len();
-            emitter.emit(
-                &plan.shape,
-                &nodes[i * w..(i + 1) * w],
-                u,
-                0,
-                false,
-                &mut table,
-                None,
-            );
-            if let Some(total) = totals[i] {
-                table.headcount[first] = Some(total);
-            }
-        }
+        // A total the table gives outright wins over the sum of its ethnicities.
+        plan.emit_tree(
+            &tree,
+            &nodes,
+            &vec![false; n],
+            &mut table,
+            |t, node, first| {
+                if let Some(total) = totals[node] {
+                    t.headcount[first] = Some(total);
+                }
+            },
+        );
         table.migrant_share = vec![None; table.len()];
         table.notes.push(format!(
             "counted from aggregate table {} (汇总表)",
@@ -834,6 +815,32 @@ impl Plan {
             level: q.level_kind(),
             age_bands,
         })
+    }
+
+    /// Appends the rows of every reported node of `tree` (per-node internal counts in
+    /// `nodes`); `after(table, node, first row)` runs once per node emitted.
+    fn emit_tree(
+        &self,
+        tree: &Tree,
+        nodes: &[u32],
+        split: &[bool],
+        table: &mut Table,
+        mut after: impl FnMut(&mut Table, usize, usize),
+    ) {
+        let w = self.shape.width();
+        table.reserve(tree.nodes.len() * (1 + self.shape.key_space().min(64)));
+        let mut units = UnitIndex::default();
+        let mut emitter = Emitter::default();
+        for (i, node) in tree.nodes.iter().enumerate() {
+            if !self.level_matches(&node.level) {
+                continue;
+            }
+            let u = units.get(table, tree, i as u32);
+            let first = table.len();
+            let v = &nodes[i * w..(i + 1) * w];
+            emitter.emit(&self.shape, v, u, 0, split[i], table, None);
+            after(table, i, first);
+        }
     }
 
     fn level_matches(&self, level: &str) -> bool {

@@ -124,13 +124,9 @@ struct Document<'a> {
     rows: Rows<'a>,
 }
 
-/// The table as a JSON document: header fields and `rows` (one object per row; a total
-/// row has `null` keys named `合计`; suppressed measures are `null`).
-pub fn to_json(t: &Table) -> Value {
-    serde_json::from_str(&to_json_text(t)).unwrap_or(Value::Null)
-}
-
-/// [`to_json`] as text, written straight from the columns.
+/// The table as a JSON document, written straight from the columns: header fields and
+/// `rows` (one object per row; a total row has `null` keys named `合计`; suppressed
+/// measures are `null`).
 pub fn to_json_text(t: &Table) -> String {
     let cols = column_names(t);
     let doc = Document {
