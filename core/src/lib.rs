@@ -10,16 +10,22 @@
 //! * [`codes`] — GB/T 3304 ethnicity, GB 11643 ID numbers, GB/T 2260 division codes,
 //!   GB 32100 credit codes.
 //! * [`network`] — units over time, reorganisations, bodies, posts, people, memberships.
+//! * [`register`] — the resident register and the ledger (台账) import.
+//! * [`activity`] — dated records of work: meetings, visits, aid, briefings ….
+//! * [`rules`] — institutions as checkable rules, findings, compliance, assessments.
+//! * [`stats`] — population statistics, trends, disclosure control.
 //! * [`Registry`] — the SQLite-backed handle: principals, transactions, audit, queries.
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod activity;
 pub mod codes;
 pub mod error;
 pub mod ingest;
 pub mod network;
 pub mod register;
 mod registry;
+pub mod rules;
 pub mod stats;
 pub mod store;
 pub mod time;

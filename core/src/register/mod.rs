@@ -26,6 +26,7 @@ pub use import::{
     ResidentImportReport, RowWarning, SkippedRow,
 };
 pub use records::{NewResident, Residence, ResidentRecord, ResidentView};
+pub(crate) use store::{allocate_ids, residences, supersede, AS_OF_TX};
 pub use vocabulary::{Category, FlagKind, LifeEventKind, PreferenceKind};
 pub use writes::ResidentUpdate;
 

@@ -97,6 +97,8 @@ struct Inner {
     principal: Principal,
     clock: Clock,
     stats: Mutex<crate::stats::StatsState>,
+    /// What rule evaluation read, with the transaction it is good for.
+    rules: Mutex<Option<(TxId, Arc<crate::rules::RulesData>)>>,
 }
 
 /// A handle on a shiliu registry. See the module docs for the concurrency contract.
@@ -147,6 +149,7 @@ impl Registry {
                 principal: options.principal,
                 clock: options.clock,
                 stats: Mutex::default(),
+                rules: Mutex::default(),
             }),
         };
         // A scoped principal's scope unit must exist.
@@ -181,6 +184,7 @@ impl Registry {
                             principal: inner.principal,
                             clock: inner.clock,
                             stats: inner.stats,
+                            rules: inner.rules,
                         }),
                     };
                     (reg, Error::Storage(e))
@@ -383,6 +387,31 @@ impl Registry {
     /// The statistics engine's cached snapshots.
     pub(crate) fn stats_state(&self) -> MutexGuard<'_, crate::stats::StatsState> {
         lock(&self.inner.stats)
+    }
+
+    /// The rules data cached for transaction `tx`, if any.
+    pub(crate) fn rules_cache(&self, tx: TxId) -> Option<Arc<crate::rules::RulesData>> {
+        lock(&self.inner.rules)
+            .as_ref()
+            .filter(|(t, _)| *t == tx)
+            .map(|(_, d)| d.clone())
+    }
+
+    /// Caches rules data read for transaction `tx` (when it is the newest seen).
+    pub(crate) fn remember_rules(&self, tx: TxId, data: &Arc<crate::rules::RulesData>) {
+        let mut slot = lock(&self.inner.rules);
+        if slot.as_ref().is_none_or(|(t, _)| *t <= tx) {
+            *slot = Some((tx, data.clone()));
+        }
+    }
+
+    /// Marks the rules data cached for `from` good for `to` too (nothing they read
+    /// changed in between).
+    pub(crate) fn carry_rules_cache(&self, from: TxId, to: TxId) {
+        let mut slot = lock(&self.inner.rules);
+        if let Some((t, _)) = slot.as_mut().filter(|(t, _)| *t == from) {
+            *t = to;
+        }
     }
 
     /// Records a read that revealed personal data.

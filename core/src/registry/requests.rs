@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Registry;
+use crate::activity::{ActivityImportOptions, NewActivity};
 use crate::error::{Error, Result, Warning};
 use crate::network::{
     FactId, Hierarchy, NewBody, NewMembership, NewOrganisation, NewPerson, NewPosition, NewPost,
@@ -21,6 +22,7 @@ use crate::register::{
     EthnicityChange, ExportFormat, NewFlag, NewLifeEvent, NewResident, Preference, ResidentId,
     ResidentImportOptions,
 };
+use crate::rules::{EvaluationRequest, ManualEntry, Range, RuleSet, Scheme};
 use crate::stats::aggregates::AggregateImportOptions;
 use crate::stats::{CubeExport, PopulationQuery, Table, TrendQuery};
 
@@ -177,6 +179,111 @@ enum Request {
         #[serde(default = "yes")]
         publish_zeros: bool,
     },
+    RecordActivity(NewActivity),
+    ImportActivities(ActivityImportOptions),
+    Activity {
+        id: i64,
+    },
+    Activities {
+        #[serde(default)]
+        under: Option<UnitId>,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    Preset {
+        name: String,
+    },
+    CheckRules(RulesArg),
+    Evaluate {
+        #[serde(flatten)]
+        rules: RulesArg,
+        period: String,
+        #[serde(default)]
+        under: Option<UnitId>,
+        #[serde(default)]
+        hierarchy: Hierarchy,
+        #[serde(default)]
+        only: Vec<String>,
+        #[serde(default)]
+        record: Option<bool>,
+    },
+    Reproduce {
+        run: i64,
+    },
+    RunInfo {
+        run: i64,
+    },
+    Assess {
+        #[serde(flatten)]
+        rules: RulesArg,
+        #[serde(default)]
+        scheme: Option<String>,
+        #[serde(default)]
+        scheme_preset: Option<String>,
+        period: String,
+        #[serde(default)]
+        under: Option<UnitId>,
+    },
+    EnterAssessment {
+        #[serde(default)]
+        scheme: Option<String>,
+        #[serde(default)]
+        scheme_preset: Option<String>,
+        #[serde(flatten)]
+        entry: ManualEntry,
+    },
+}
+
+/// A rule set given as text (TOML or JSON) or as a preset's name with overrides.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RulesArg {
+    #[serde(default)]
+    rules: Option<String>,
+    #[serde(default)]
+    preset: Option<String>,
+    #[serde(default, deserialize_with = "crate::ingest::pairs_or_map")]
+    overrides: Vec<(String, String)>,
+}
+
+impl RulesArg {
+    fn load(&self) -> Result<RuleSet> {
+        match (&self.rules, &self.preset) {
+            (Some(text), None) if self.overrides.is_empty() => RuleSet::from_text(text),
+            (None, Some(name)) => RuleSet::preset(name, &self.overrides),
+            (None, None) => RuleSet::preset("suzhou", &self.overrides),
+            _ => Err(Error::invalid(
+                "rules",
+                "give either rules (text) or preset (a name, with overrides)",
+            )),
+        }
+    }
+}
+
+/// The scheme named by text or preset (default: the `model_community` preset).
+fn scheme_of(text: &Option<String>, preset: &Option<String>) -> Result<Scheme> {
+    match (text, preset) {
+        (Some(t), None) => Scheme::from_text(t),
+        (None, Some(p)) => Scheme::preset(p),
+        (None, None) => Scheme::preset("model_community"),
+        _ => Err(Error::invalid(
+            "scheme",
+            "give either scheme (text) or scheme_preset (a name)",
+        )),
+    }
+}
+
+/// The summary of a rule set the faces show.
+pub(crate) fn rules_summary(set: &RuleSet) -> Value {
+    json!({
+        "id": set.id,
+        "version": set.version,
+        "name": set.name,
+        "hash": set.hash(),
+        "canonical": set.canonical_json(),
+        "rules": set.rules.iter().map(|r| json!({
+            "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn yes() -> bool {
@@ -244,6 +351,17 @@ pub const OPERATIONS: &[&str] = &[
     "import_aggregates",
     "export_cube",
     "protect_cube",
+    "record_activity",
+    "import_activities",
+    "activity",
+    "activities",
+    "preset",
+    "check_rules",
+    "evaluate",
+    "reproduce",
+    "run_info",
+    "assess",
+    "enter_assessment",
 ];
 
 /// The requests [`Registry::execute_csv`] answers (their result is a table).
@@ -530,6 +648,83 @@ impl Registry {
                 ))
             }
             R::ExportCube(c) => read(&|v| to_value(&v.export_cube(&c.query, &c.path)?)),
+            R::RecordActivity(a) => write(&|b| {
+                let (id, outcome) = b.record_activity(a.clone())?;
+                Ok((json!({ "id": id, "outcome": outcome }), vec![]))
+            }),
+            R::ImportActivities(opts) => {
+                refuse_pinned()?;
+                let report = self.import_activities(&opts)?;
+                let warnings = report.warnings.clone();
+                Ok((
+                    self.answer_tx(report.transaction)?,
+                    to_value(&report)?,
+                    warnings,
+                ))
+            }
+            R::Activity { id } => read(&|v| to_value(&v.activity(id)?)),
+            R::Activities { under, from, to } => {
+                read(&|v| to_value(&v.activities(under, from, to)?))
+            }
+            R::Preset { name } => read(&|_| Ok(json!(crate::rules::preset_text(&name)?))),
+            R::CheckRules(arg) => read(&|_| Ok(rules_summary(&arg.load()?))),
+            R::Evaluate {
+                rules,
+                period,
+                under,
+                hierarchy,
+                only,
+                record,
+            } => {
+                let set = rules.load()?;
+                let req = EvaluationRequest {
+                    period: Range::parse(&period)?,
+                    under,
+                    hierarchy,
+                    rules: only,
+                };
+                let may = self.principal().role.may_write();
+                let record = match record {
+                    Some(true) if !may => {
+                        return Err(self
+                            .principal()
+                            .denied("only writers may record evaluation runs"))
+                    }
+                    Some(r) => r && pinned.is_none(),
+                    None => may && pinned.is_none(),
+                };
+                let ev = if pinned.is_some() {
+                    self.view_for(pinned)?.evaluate(&set, &req)?
+                } else {
+                    self.evaluate(&set, &req, record)?
+                };
+                Ok((ev.transaction, to_value(&ev)?, Vec::new()))
+            }
+            R::Reproduce { run } => {
+                let ev = self.reproduce(run)?;
+                Ok((ev.transaction, to_value(&ev)?, Vec::new()))
+            }
+            R::RunInfo { run } => read(&|_| to_value(&self.run_info(run)?)),
+            R::Assess {
+                rules,
+                scheme,
+                scheme_preset,
+                period,
+                under,
+            } => {
+                let set = rules.load()?;
+                let scheme = scheme_of(&scheme, &scheme_preset)?;
+                let period = Range::parse(&period)?;
+                read(&|v| to_value(&v.assess(&scheme, &set, period, under)?))
+            }
+            R::EnterAssessment {
+                scheme,
+                scheme_preset,
+                entry,
+            } => {
+                let scheme = scheme_of(&scheme, &scheme_preset)?;
+                write(&|b| Ok((json!(b.enter_assessment(&scheme, entry.clone())?), vec![])))
+            }
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
                 let report = self.import_units(&opts)?;

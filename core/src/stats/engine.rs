@@ -96,7 +96,7 @@ fn basis(p: Place) -> Basis {
 impl View {
     /// The columnar snapshot of `basis` as of this view's transaction: the cached one,
     /// brought up to date with this handle's later commits, or read afresh.
-    fn stays(&self, basis: Basis) -> Result<Arc<Stays>> {
+    pub(crate) fn stays(&self, basis: Basis) -> Result<Arc<Stays>> {
         let tx = self.transaction();
         let reg = self.registry();
         let mut state = reg.stats_state();

@@ -34,6 +34,7 @@ mod query;
 pub mod render;
 mod table;
 
+pub(crate) use columns::{Basis, Stays, ETH_SLOTS, GONE};
 pub use cube::{protect_cube, CubeReport, Summary};
 pub(crate) use engine::StatsState;
 pub use geography::UnitInfo;

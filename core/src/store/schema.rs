@@ -5,10 +5,10 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[fn() -> String] = &[|| V1.to_owned(), v2, || V3.to_owned()];
+const MIGRATIONS: &[fn() -> String] = &[|| V1.to_owned(), v2, || V3.to_owned(), v4];
 
 const V1: &str = r#"
 CREATE TABLE txn (
@@ -129,42 +129,50 @@ const REGISTER_TABLES: &[(&str, &str)] = &[
     ),
 ];
 
+/// SQL creating a versioned record table (`id`, `sys_from`, `sys_to` + `columns`) with
+/// the triggers that keep its history append-only, and (with `by_resident`) an index
+/// of current rows by resident.
+fn versioned_table(table: &str, columns: &str, by_resident: bool) -> String {
+    // Every data column must stay as it was when a version is superseded.
+    let changed: String = columns
+        .split(',')
+        .filter_map(|c| c.split_whitespace().next())
+        .map(|c| format!(" OR NEW.{c} IS NOT OLD.{c}"))
+        .collect();
+    // Clustered by record id (ids are allocated in increasing order, so bulk inserts
+    // append). A version may change only to record its superseding transaction — or
+    // while the transaction that wrote it is still the newest, i.e. before it commits
+    // (a record written and changed again in one batch).
+    let mut sql = format!(
+        "CREATE TABLE {table} (
+            id       INTEGER NOT NULL,
+            sys_from INTEGER NOT NULL REFERENCES txn(id),
+            sys_to   INTEGER REFERENCES txn(id),
+            {columns},
+            PRIMARY KEY (id, sys_from)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn)
+        BEGIN SELECT RAISE(ABORT, 'shiliu: register records are never deleted'); END;
+        CREATE TRIGGER {table}_only_supersede BEFORE UPDATE ON {table}
+        WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn) AND (
+          OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.id IS NOT OLD.id
+          OR NEW.sys_from IS NOT OLD.sys_from{changed})
+        BEGIN SELECT RAISE(ABORT, 'shiliu: a register record may only be superseded'); END;
+        "
+    );
+    if by_resident {
+        sql.push_str(&format!(
+            "CREATE INDEX {table}_by_resident ON {table}(resident) WHERE sys_to IS NULL;\n"
+        ));
+    }
+    sql
+}
+
 fn v2() -> String {
     let mut sql = String::new();
     for (table, columns) in REGISTER_TABLES {
-        // Every data column must stay as it was when a version is superseded.
-        let changed: String = columns
-            .split(',')
-            .filter_map(|c| c.split_whitespace().next())
-            .map(|c| format!(" OR NEW.{c} IS NOT OLD.{c}"))
-            .collect();
-        // Clustered by record id (ids are allocated in increasing order, so bulk inserts
-        // append). A version may change only to record its superseding transaction — or
-        // while the transaction that wrote it is still the newest, i.e. before it commits
-        // (a record written and changed again in one batch).
-        sql.push_str(&format!(
-            "CREATE TABLE {table} (
-                id       INTEGER NOT NULL,
-                sys_from INTEGER NOT NULL REFERENCES txn(id),
-                sys_to   INTEGER REFERENCES txn(id),
-                {columns},
-                PRIMARY KEY (id, sys_from)
-            ) WITHOUT ROWID;
-            CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
-            WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn)
-            BEGIN SELECT RAISE(ABORT, 'shiliu: register records are never deleted'); END;
-            CREATE TRIGGER {table}_only_supersede BEFORE UPDATE ON {table}
-            WHEN OLD.sys_from IS NOT (SELECT max(id) FROM txn) AND (
-              OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.id IS NOT OLD.id
-              OR NEW.sys_from IS NOT OLD.sys_from{changed})
-            BEGIN SELECT RAISE(ABORT, 'shiliu: a register record may only be superseded'); END;
-            "
-        ));
-        if *table != "resident" {
-            sql.push_str(&format!(
-                "CREATE INDEX {table}_by_resident ON {table}(resident) WHERE sys_to IS NULL;\n"
-            ));
-        }
+        sql.push_str(&versioned_table(table, columns, *table != "resident"));
     }
     sql.push_str(
         "CREATE UNIQUE INDEX resident_id_number ON resident(id_number)
@@ -197,6 +205,50 @@ WHEN OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.count IS NOT OLD.count
   OR NEW.ref_day IS NOT OLD.ref_day OR NEW.sys_from IS NOT OLD.sys_from OR NEW.kind IS NOT OLD.kind
 BEGIN SELECT RAISE(ABORT, 'shiliu: an aggregate count may only be superseded'); END;
 "#;
+
+/// Version 4: activities (dated records of work), evaluation runs of rule sets, and
+/// assessment entries made by hand. Activities and entries are versioned like the
+/// register; evaluation runs are append-only.
+fn v4() -> String {
+    let mut sql = versioned_table(
+        "activity",
+        "kind TEXT NOT NULL, subtype TEXT, day INTEGER NOT NULL,
+         unit INTEGER NOT NULL REFERENCES entity(id), body INTEGER REFERENCES entity(id),
+         participants TEXT NOT NULL, subjects TEXT NOT NULL, answers INTEGER,
+         detail TEXT NOT NULL CHECK (json_valid(detail)), key TEXT NOT NULL",
+        false,
+    );
+    sql.push_str(&versioned_table(
+        "assessment_entry",
+        "scheme TEXT NOT NULL, unit INTEGER NOT NULL REFERENCES entity(id),
+         period_day INTEGER NOT NULL, indicator TEXT NOT NULL, points REAL,
+         veto INTEGER NOT NULL, reason TEXT NOT NULL",
+        false,
+    ));
+    sql.push_str(
+        "CREATE INDEX activity_key ON activity(key) WHERE sys_to IS NULL;
+         CREATE INDEX activity_day ON activity(day) WHERE sys_to IS NULL;
+         CREATE INDEX assessment_entry_key ON assessment_entry(scheme, unit, period_day, indicator)
+             WHERE sys_to IS NULL;
+         CREATE TABLE evaluation (
+             id         INTEGER PRIMARY KEY,
+             tx         INTEGER NOT NULL REFERENCES txn(id),
+             seen       INTEGER NOT NULL,
+             rule_set   TEXT NOT NULL,
+             version    TEXT NOT NULL,
+             hash       TEXT NOT NULL,
+             rules      TEXT NOT NULL,
+             request    TEXT NOT NULL CHECK (json_valid(request)),
+             findings   INTEGER NOT NULL,
+             digest     TEXT NOT NULL
+         );
+         CREATE TRIGGER evaluation_no_update BEFORE UPDATE ON evaluation
+         BEGIN SELECT RAISE(ABORT, 'shiliu: evaluation runs are append-only'); END;
+         CREATE TRIGGER evaluation_no_delete BEFORE DELETE ON evaluation
+         BEGIN SELECT RAISE(ABORT, 'shiliu: evaluation runs are append-only'); END;",
+    );
+    sql
+}
 
 /// Applies every migration after `from`, each in its own immediate transaction that
 /// re-reads the version first (two processes may open a new file at once).
