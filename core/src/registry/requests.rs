@@ -195,8 +195,12 @@ enum Request {
     },
     CheckRules(RulesArg),
     Evaluate {
-        #[serde(flatten)]
-        rules: RulesArg,
+        #[serde(default)]
+        rules: Option<String>,
+        #[serde(default)]
+        preset: Option<String>,
+        #[serde(default, deserialize_with = "crate::ingest::pairs_or_map")]
+        overrides: Vec<(String, String)>,
         period: String,
         #[serde(default)]
         under: Option<UnitId>,
@@ -214,8 +218,12 @@ enum Request {
         run: i64,
     },
     Assess {
-        #[serde(flatten)]
-        rules: RulesArg,
+        #[serde(default)]
+        rules: Option<String>,
+        #[serde(default)]
+        preset: Option<String>,
+        #[serde(default, deserialize_with = "crate::ingest::pairs_or_map")]
+        overrides: Vec<(String, String)>,
         #[serde(default)]
         scheme: Option<String>,
         #[serde(default)]
@@ -229,13 +237,20 @@ enum Request {
         scheme: Option<String>,
         #[serde(default)]
         scheme_preset: Option<String>,
-        #[serde(flatten)]
-        entry: ManualEntry,
+        unit: UnitId,
+        period: String,
+        indicator: String,
+        #[serde(default)]
+        points: Option<f64>,
+        #[serde(default)]
+        veto: bool,
+        reason: String,
     },
 }
 
 /// A rule set given as text (TOML or JSON) or as a preset's name with overrides.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RulesArg {
     #[serde(default)]
     rules: Option<String>,
@@ -670,13 +685,20 @@ impl Registry {
             R::CheckRules(arg) => read(&|_| Ok(rules_summary(&arg.load()?))),
             R::Evaluate {
                 rules,
+                preset,
+                overrides,
                 period,
                 under,
                 hierarchy,
                 only,
                 record,
             } => {
-                let set = rules.load()?;
+                let set = RulesArg {
+                    rules,
+                    preset,
+                    overrides,
+                }
+                .load()?;
                 let req = EvaluationRequest {
                     period: Range::parse(&period)?,
                     under,
@@ -707,12 +729,19 @@ impl Registry {
             R::RunInfo { run } => read(&|_| to_value(&self.run_info(run)?)),
             R::Assess {
                 rules,
+                preset,
+                overrides,
                 scheme,
                 scheme_preset,
                 period,
                 under,
             } => {
-                let set = rules.load()?;
+                let set = RulesArg {
+                    rules,
+                    preset,
+                    overrides,
+                }
+                .load()?;
                 let scheme = scheme_of(&scheme, &scheme_preset)?;
                 let period = Range::parse(&period)?;
                 read(&|v| to_value(&v.assess(&scheme, &set, period, under)?))
@@ -720,9 +749,22 @@ impl Registry {
             R::EnterAssessment {
                 scheme,
                 scheme_preset,
-                entry,
+                unit,
+                period,
+                indicator,
+                points,
+                veto,
+                reason,
             } => {
                 let scheme = scheme_of(&scheme, &scheme_preset)?;
+                let entry = ManualEntry {
+                    unit,
+                    period: Range::parse(&period)?,
+                    indicator,
+                    points,
+                    veto,
+                    reason,
+                };
                 write(&|b| Ok((json!(b.enter_assessment(&scheme, entry.clone())?), vec![])))
             }
             R::ImportUnits(opts) => {

@@ -175,7 +175,7 @@ impl Scheme {
                 ids.push(id);
             }
             for i in &ind.items {
-                if !(i.points > 0.0) {
+                if i.points.is_nan() || i.points <= 0.0 {
                     return bad(format!("item {}: points must be positive", i.id));
                 }
             }

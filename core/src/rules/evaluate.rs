@@ -757,9 +757,7 @@ impl Ctx<'_> {
 
     fn deadline(&self, rule: &Rule, d: &Deadline, out: &mut Vec<Finding>) {
         let (lo, hi) = (day_of(self.range.from), day_of(self.range.to));
-        // (subject kind, subject, unit, trigger day, event id, what in English, in Chinese)
-        let mut triggers: Vec<(SubjectKind, i64, UnitId, i32, Option<i64>, String, String)> =
-            Vec::new();
+        let mut triggers: Vec<TriggerRow> = Vec::new();
         if let Some(kinds) = &d.on.life_event {
             for e in &self.data.events {
                 if e.day < lo || e.day > hi || !kinds.contains(&e.kind) {
@@ -1154,6 +1152,10 @@ impl Ctx<'_> {
     }
 }
 
+/// A deadline's trigger: subject kind, subject, unit, day, event or activity id, and
+/// what happened in English and Chinese.
+type TriggerRow = (SubjectKind, i64, UnitId, i32, Option<i64>, String, String);
+
 fn fmt_num(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
@@ -1515,9 +1517,7 @@ impl View {
         let homes = Homes::build(&stays, &needed);
         let ledger_rows;
         let ledger = if needs_ledger {
-            ledger_rows = self
-                .registry()
-                .with_reader(|c| data.ledger(c).map(|l| l.clone()))?;
+            ledger_rows = self.registry().with_reader(|c| data.ledger(c).cloned())?;
             Some(&ledger_rows)
         } else {
             None
