@@ -425,7 +425,7 @@ mod tests {
     #[test]
     fn parse_errors_name_the_column() {
         for (text, col, what) in [
-            ("activities('visit'", 19, "expected ')'"),
+            ("activities('visit'", 19, "expected ',' or ')'"),
             ("1 + ", 5, "ends too early"),
             ("visits('x')", 1, "unknown function"),
             ("residents(1)", 11, "quoted text"),
