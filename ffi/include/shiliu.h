@@ -14,11 +14,13 @@
  *
  * Thread safety: shiliu_registry handles may be used from many threads at once
  * (readers run in parallel, writes are serialised), except shiliu_registry_close,
- * which must not race with other calls on the same handle. Errors and strings are
- * owned by the caller. Work runs on the calling thread; only a resident import
- * starts one helper thread for its duration (options {"threads": 1} avoid it), and a
- * statistics query over more than 2 million stays splits its scan over the cores
- * (joined before it returns; environment SHILIU_THREADS=1 avoids it).
+ * which must not race with other calls on the same handle. A shiliu_rules handle (a
+ * rule set) is immutable: it may be shared by any number of threads at once, except
+ * shiliu_rules_free. Handles, errors and strings are owned by the caller. Work runs
+ * on the calling thread; only a resident import starts one helper thread for its
+ * duration (options {"threads": 1} avoid it), and a statistics query over more than
+ * 2 million stays splits its scan over the cores (joined before it returns;
+ * environment SHILIU_THREADS=1 avoids it).
  */
 
 #ifndef SHILIU_H
@@ -85,6 +87,18 @@ typedef struct shiliu_error shiliu_error;
 // and a statistics query over more than 2 million stays splits its scan over the cores
 // (joined before it returns; `SHILIU_THREADS=1` avoids it).
 typedef struct shiliu_registry shiliu_registry;
+
+// A parsed, validated rule set. Opaque.
+//
+// Ownership: created by `shiliu_rules_from_text`, owned by the caller, freed with
+// `shiliu_rules_free`. It does not refer to any registry: one rule set may be evaluated
+// against many registries, and outlives them.
+//
+// Thread safety: a rule set is immutable once made, so one handle may be shared by
+// any number of threads and passed to concurrent calls (`shiliu_rules_summary`,
+// `shiliu_registry_evaluate`) at once, except `shiliu_rules_free`, which must not race
+// with any other call on the same handle.
+typedef struct shiliu_rules shiliu_rules;
 
 // Progress of a long operation: `done` of `total` data rows processed. `user_data` is
 // the pointer given with the callback. Called on the calling thread, during the call it
@@ -339,6 +353,87 @@ int32_t shiliu_registry_reorganise(const struct shiliu_registry *reg, const uint
 // `reg` is NULL or an open handle; the paths point to their lengths of readable bytes
 // (`reorg_path` may be NULL); `out_json` is writable; `err` is NULL or writable.
 int32_t shiliu_registry_import_units(const struct shiliu_registry *reg, const uint8_t *path, size_t path_len, const uint8_t *reorg_path, size_t reorg_len, char **out_json, struct shiliu_error **err);
+
+// Reads a rule set from TOML or JSON text (JSON when it starts with `{`; the format of
+// the presets, see `shiliu_rules_preset`) and checks it: every rule's kind, fields,
+// values, expressions and the references between rules. On success `*out` receives a
+// new handle (free it with `shiliu_rules_free`).
+//
+// A text that is not a valid rule set fails with `SHILIU_STATUS_VALIDATION`; the
+// message names the rule (`rule R2 (#2)`: its id and position) and the field
+// (`field period`), or the line of a TOML syntax error. `*out` is left untouched on
+// failure.
+//
+// # Safety
+// `text` points to `len` readable bytes (or is NULL with `len` 0); `out` is a writable
+// slot; `err` is NULL or a writable slot.
+int32_t shiliu_rules_from_text(const uint8_t *text, size_t len, struct shiliu_rules **out, struct shiliu_error **err);
+
+// Frees a rule set. NULL is a no-op.
+//
+// # Safety
+// `rules` is NULL or a handle from `shiliu_rules_from_text`, freed at most once, and no
+// other call on it is running.
+void shiliu_rules_free(struct shiliu_rules *rules);
+
+// The summary of a rule set, as the `check_rules` operation gives it: `*out_json`
+// receives `{"format":1,"result":{"id","version","name","hash","canonical","rules":
+// [{"id","kind","title","title_en"},…]},"warnings":[]}`. `hash` is the SHA-256 (hex) of
+// `canonical`, the set's canonical JSON: equal rules give equal hashes however the text
+// was formatted. Free the string with `shiliu_string_free`.
+//
+// # Safety
+// `rules` is NULL or a live handle; `out_json` is a writable slot; `err` is NULL or a
+// writable slot.
+int32_t shiliu_rules_summary(const struct shiliu_rules *rules, char **out_json, struct shiliu_error **err);
+
+// The text of a built-in preset, to read with `shiliu_rules_from_text` or to copy and
+// edit: `suzhou` (a rule set, TOML) or `model_community` (an assessment scheme, TOML;
+// not a rule set). `*out_text` receives the UTF-8 text (not JSON); free it with
+// `shiliu_string_free`. An unknown name fails with `SHILIU_STATUS_VALIDATION`, the
+// message listing the presets.
+//
+// # Safety
+// `name` points to `len` readable bytes (or is NULL with `len` 0); `out_text` is a
+// writable slot; `err` is NULL or a writable slot.
+int32_t shiliu_rules_preset(const uint8_t *name, size_t len, char **out_text, struct shiliu_error **err);
+
+// 制度检查 — evaluates a rule set over a period and a unit subtree of the registry, as
+// the `evaluate` operation of `shiliu_registry_execute` does with the same arguments.
+//
+// `request` is JSON: `{"period": "2024" | "2024-Q1" | "2024-H1" | "2024-03" |
+// "2024-01-01..2024-06-30", "under"?: unit id (default: the principal's scope, or
+// everything), "hierarchy"?: "legal" | "managing" | "working", "only"?: [rule ids]
+// (default: all), "record"?: bool, "transaction"?: N}`. With `record` (default: true for
+// principals who may write, refused for the others) the run is stored in a new
+// transaction — its rule set, request, "today" and the transaction seen — and can be
+// reproduced exactly with the `reproduce` operation. With `transaction` the record is
+// evaluated as that transaction left it, and nothing is stored (`"record": true` is
+// then refused). "Today" (for pending and overdue deadlines) is the registry's.
+//
+// `*out_json` receives `{"format":1,"transaction":N,"result":{"rule_set","version",
+// "hash","transaction","today","period","under","findings":[{"rule","version",
+// "rule_kind","subject_kind","subject","subject_name","unit","unit_name","period_from",
+// "period_to","status","expected","actual","triggered","due","evidence","explanation",
+// "explanation_zh"},…],"compliance":[…],"digest","run"},"warnings":[]}` where `N` is
+// the transaction evaluated — byte for byte what the `evaluate` operation answers.
+// Free it with `shiliu_string_free`.
+//
+// Errors: a NULL handle, a malformed request or an unknown field, a bad period or an
+// `only` rule the set lacks fail with `SHILIU_STATUS_VALIDATION` (the message names the
+// field); `under` outside the principal's scope with `SHILIU_STATUS_ACCESS_DENIED`.
+// `*out_json` is left untouched on failure.
+//
+// Thread safety: like every query, it may run on many threads at once on one registry
+// handle and one rule-set handle (except concurrently with `shiliu_registry_close` or
+// `shiliu_rules_free`); recording a run is a write, serialised with the others. All work
+// runs on the calling thread. The rule set is only read; it stays owned by the caller.
+//
+// # Safety
+// `reg` is NULL or an open handle; `rules` is NULL or a live rule-set handle; `request`
+// points to `len` readable bytes; `out_json` is a writable slot; `err` is NULL or a
+// writable slot.
+int32_t shiliu_registry_evaluate(const struct shiliu_registry *reg, const struct shiliu_rules *rules, const uint8_t *request, size_t len, char **out_json, struct shiliu_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

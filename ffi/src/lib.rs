@@ -12,10 +12,12 @@
 mod boundary;
 mod register;
 mod registry;
+mod rules;
 
 pub use boundary::*;
 pub use register::*;
 pub use registry::*;
+pub use rules::*;
 
 use std::ffi::{c_char, CStr, CString};
 
