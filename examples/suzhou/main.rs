@@ -1,14 +1,18 @@
 //! The main job: builds the seed's network for 苏州市 with its reorganisations, writes
-//! `suzhou.db`, and prints what the report talks about.
+//! `suzhou.db`, and prints what the report talks about: the network, the ledger import,
+//! the population statistics, and the institutions (rules, findings, compliance,
+//! model-community ranking).
 //!
 //! Run: `cargo run --release --example suzhou [path/to/suzhou.db]`
 
+mod institutions;
 mod ledger;
 mod network;
 mod population;
 #[path = "../generate/rng.rs"]
 #[allow(dead_code)]
 mod rng;
+mod rules_report;
 
 use network::d;
 use shiliu::network::{Hierarchy, TreeNode};
@@ -95,6 +99,7 @@ fn run() -> Result<()> {
     }
     import_ledger(&reg, &path, &s)?;
     population::report(&reg, &path)?;
+    rules_report::report(&reg, &s)?;
     println!(
         "\nWrote {path} (recorded transaction {}); open it with shiliu in C or Python.",
         reg.view()?.transaction()
