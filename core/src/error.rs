@@ -387,12 +387,20 @@ pub fn from_json_value<T: serde::de::DeserializeOwned>(
                     .next()
                     .unwrap_or_default()
                     .to_owned();
-                let detail = e.inner().to_string();
-                let detail = detail
-                    .split(['"', '`'])
-                    .next()
-                    .unwrap_or_default()
-                    .trim_end_matches([' ', ':']);
+                let full = e.inner().to_string();
+                // Field and variant names are vocabulary, safe to show; any other detail
+                // is cut before the first quoted value so that no input is echoed.
+                let names_only = ["missing field", "unknown field", "unknown variant"]
+                    .iter()
+                    .any(|p| full.starts_with(p));
+                let detail = if names_only {
+                    full.split(" at line").next().unwrap_or_default()
+                } else {
+                    full.split(['"', '`'])
+                        .next()
+                        .unwrap_or_default()
+                        .trim_end_matches([' ', ':'])
+                };
                 Error::InvalidJson {
                     what: what.to_owned(),
                     reason: format!("{reason} at {path} ({detail})"),

@@ -700,6 +700,15 @@ fn the_json_protocol_evaluates_and_refuses_bad_requests() {
     let bad = reg
         .execute_json(r#"{"op":"evaluate","args":{"preset":"suzhou","period":"2003","colour":1}}"#);
     assert!(bad.unwrap_err().to_string().contains("colour"));
+    let missing = reg.execute_json(r#"{"op":"evaluate","args":{"preset":"suzhou"}}"#);
+    assert!(missing
+        .unwrap_err()
+        .to_string()
+        .contains("missing field `period`"));
+    let pinned = reg.execute_json(
+        r#"{"op":"evaluate","transaction":3,"args":{"preset":"suzhou","period":"2003","record":true}}"#,
+    );
+    assert_eq!(pinned.unwrap_err().kind(), ErrorKind::Validation);
     let check = reg
         .execute_json(r#"{"op":"check_rules","args":{"rules":"id = \"a\"\nversion = \"1\""}}"#)
         .unwrap();

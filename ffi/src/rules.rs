@@ -104,26 +104,12 @@ pub unsafe extern "C" fn shiliu_rules_summary(
             out_arg("output string", out_json)?;
             let doc = json!({
                 "format": FORMAT_VERSION,
-                "result": summary(rules_ref(rules)?),
+                "result": rules_ref(rules)?.summary(),
                 "warnings": [],
             });
             give_string(out_json, doc.to_string())
         },
     )
-}
-
-/// The summary of a set: the same fields, in the same order, as core's `check_rules`.
-fn summary(set: &RuleSet) -> Value {
-    json!({
-        "id": set.id,
-        "version": set.version,
-        "name": set.name,
-        "hash": set.hash(),
-        "canonical": set.canonical_json(),
-        "rules": set.rules.iter().map(|r| json!({
-            "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en
-        })).collect::<Vec<_>>(),
-    })
 }
 
 /// The text of a built-in preset, to read with `shiliu_rules_from_text` or to copy and

@@ -287,20 +287,6 @@ fn scheme_of(text: &Option<String>, preset: &Option<String>) -> Result<Scheme> {
     }
 }
 
-/// The summary of a rule set the faces show.
-pub(crate) fn rules_summary(set: &RuleSet) -> Value {
-    json!({
-        "id": set.id,
-        "version": set.version,
-        "name": set.name,
-        "hash": set.hash(),
-        "canonical": set.canonical_json(),
-        "rules": set.rules.iter().map(|r| json!({
-            "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en
-        })).collect::<Vec<_>>(),
-    })
-}
-
 fn yes() -> bool {
     true
 }
@@ -682,7 +668,7 @@ impl Registry {
                 read(&|v| to_value(&v.activities(under, from, to)?))
             }
             R::Preset { name } => read(&|_| Ok(json!(crate::rules::preset_text(&name)?))),
-            R::CheckRules(arg) => read(&|_| Ok(rules_summary(&arg.load()?))),
+            R::CheckRules(arg) => read(&|_| Ok(arg.load()?.summary())),
             R::Evaluate {
                 rules,
                 preset,
@@ -712,7 +698,13 @@ impl Registry {
                             .principal()
                             .denied("only writers may record evaluation runs"))
                     }
-                    Some(r) => r && pinned.is_none(),
+                    Some(true) if pinned.is_some() => {
+                        return Err(Error::invalid(
+                            "request",
+                            "an evaluation pinned to a past transaction cannot be recorded",
+                        ))
+                    }
+                    Some(r) => r,
                     None => may && pinned.is_none(),
                 };
                 let ev = if pinned.is_some() {

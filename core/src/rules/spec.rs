@@ -548,6 +548,21 @@ impl RuleSet {
         &self.source
     }
 
+    /// What the faces show of a set: `{id, version, name, hash, canonical, rules: [{id,
+    /// kind, title, title_en}]}`.
+    pub fn summary(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "version": self.version,
+            "name": self.name,
+            "hash": self.hash(),
+            "canonical": self.canonical_json(),
+            "rules": self.rules.iter().map(|r| serde_json::json!({
+                "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en
+            })).collect::<Vec<_>>(),
+        })
+    }
+
     /// The rule with this id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
