@@ -36,16 +36,20 @@ from ._native import (
 )
 from ._codes import CreditCode, DivisionCode, parse_credit_code, parse_division_code
 from ._registry import FORMAT_VERSION, ImportReport, Principal, Registry, import_aggregates, protect_cube
+from ._rules import ActivityImportReport, Assessment, Evaluation, RuleSet, Scheme, preset_text
 from ._stats import AggregateReport, Summary
 
 __all__ = [
     "FORMAT_VERSION",
     "AccessDenied",
+    "ActivityImportReport",
     "AggregateReport",
+    "Assessment",
     "ConflictError",
     "CreditCode",
     "DivisionCode",
     "Ethnicity",
+    "Evaluation",
     "IdNumber",
     "ImportReport",
     "InternalError",
@@ -54,6 +58,8 @@ __all__ = [
     "NotFoundError",
     "Principal",
     "Registry",
+    "RuleSet",
+    "Scheme",
     "ShiliuError",
     "StorageError",
     "Summary",
@@ -66,5 +72,6 @@ __all__ = [
     "parse_credit_code",
     "parse_division_code",
     "parse_id_number",
+    "preset_text",
     "protect_cube",
 ]

@@ -28,6 +28,13 @@ __all__ = [
     "parse_division_code",
     "parse_credit_code",
     "protect_cube",
+    "preset_text",
+    "check_rules",
+    "check_rules_file",
+    "check_rules_preset",
+    "check_scheme",
+    "check_scheme_file",
+    "check_scheme_preset",
     "Warning",
     "Ethnicity",
     "IdNumber",
@@ -151,6 +158,34 @@ def parse_credit_code(value: str, allow: list[str] | None = None) -> tuple[str, 
 def protect_cube(path: str | os.PathLike[str], k: int, publish_zeros: bool = True) -> dict[str, Any]:
     """Reads a cube file (see `shiliu::stats::cube`), applies disclosure control with
     minimum cell size `k` and answers the table as columns (layout: `Registry.table`)."""
+
+# -- rule sets and assessment schemes (no registry needed) -----------------------------
+
+def preset_text(name: str) -> str:
+    """The text of a built-in preset: the rule set `suzhou` or the assessment scheme
+    `model_community` (TOML, to copy and edit)."""
+
+def check_rules(text: str) -> str:
+    """Reads and checks a rule set from TOML or JSON text; returns the JSON of its summary
+    (`id`, `version`, `name`, `hash`, `canonical`, `text`, `rules`)."""
+
+def check_rules_file(path: str | os.PathLike[str]) -> str:
+    """Reads and checks a rule set file (a `calendar_file` it names is read relative to
+    it); returns the JSON of its summary, as `check_rules`."""
+
+def check_rules_preset(name: str, overrides: list[tuple[str, str]] | None = None) -> str:
+    """A built-in rule set with `overrides` (`("R6.within_days", "5")` pairs; values read
+    as JSON, else as text); returns the JSON of its summary, as `check_rules`."""
+
+def check_scheme(text: str) -> str:
+    """Reads and checks an assessment scheme from TOML or JSON text; returns its JSON
+    (the scheme's fields and `text`)."""
+
+def check_scheme_file(path: str | os.PathLike[str]) -> str:
+    """Reads and checks an assessment scheme file; returns its JSON, as `check_scheme`."""
+
+def check_scheme_preset(name: str) -> str:
+    """A built-in assessment scheme (`model_community`); returns its JSON, as `check_scheme`."""
 
 # -- the registry ----------------------------------------------------------------------
 

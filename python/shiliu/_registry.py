@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TextIO, Union
 
-from . import _native, _stats
+from . import _native, _rules, _stats
 from ._stats import AggregateReport, Dimension, Period, Place, ShareUnit, Summary
 
 FORMAT_VERSION: int = _native.FORMAT_VERSION
@@ -26,6 +26,9 @@ Role = Literal["administrator", "operator", "viewer", "analyst"]
 Hierarchy = Literal["legal", "managing", "working"]
 DateLike = Union[_dt.date, str]
 Table = Any  # a pandas DataFrame when pandas is installed, else list[dict]
+PeriodArg = Union[str, int, tuple[DateLike, DateLike]]
+"""A period: ``"2024"``, ``"2024-Q1"``, ``"2024-H1"``, ``"2024-03"``,
+``"2024-01-01..2024-06-30"``, a year as an int, or a ``(from, to)`` pair of dates."""
 Progress = Callable[[int, int], object]
 """A progress callback: called with (rows done, rows in total)."""
 
@@ -54,6 +57,15 @@ def _date(d: DateLike | None) -> str | None:
     if isinstance(d, _dt.date):
         return d.isoformat()
     return str(d)
+
+
+def _period(p: PeriodArg) -> str:
+    if isinstance(p, tuple):
+        start, end = p
+        return f"{_date(start)}..{_date(end)}"
+    if isinstance(p, bool):
+        raise TypeError("period: expected text, a year or a (from, to) pair")
+    return str(p)
 
 
 def _options(principal: Principal | dict[str, Any] | None, today: DateLike | None, must_exist: bool) -> str:
@@ -909,6 +921,243 @@ class Registry:
         )
         report: dict[str, Any] = self.execute("export_cube", path=os.fspath(path), **args)
         return report
+
+    # -- activities (工作记录) -------------------------------------------------------------
+
+    def record_activity(
+        self,
+        kind: str,
+        date: DateLike,
+        unit: int,
+        *,
+        subtype: str | None = None,
+        body: int | None = None,
+        participants: Sequence[int] | None = None,
+        subjects: Sequence[int] | None = None,
+        answers: int | None = None,
+        title: str | None = None,
+        category: str | None = None,
+        resolved: bool | None = None,
+        aid_kind: str | None = None,
+        amount: float | None = None,
+        evidence: Sequence[Any] | None = None,
+        note: str | None = None,
+        reference: str | None = None,
+    ) -> tuple[int, str]:
+        """记录工作 — record an activity; returns ``(id, outcome)`` with outcome
+        ``"inserted"``, ``"updated"`` or ``"unchanged"``.
+
+        ``kind`` is ``meeting`` (会议), ``visit`` (走访), ``consultation`` (咨询), ``aid``
+        (帮扶), ``briefing`` (通报), ``event`` (活动), ``training`` (培训), ``publicity``
+        (宣传), ``matter`` (重要事项) — in English or Chinese — or the user's own text;
+        ``subtype`` narrows it (联络员会议, 领导小组研究 …). ``unit`` is where (or for
+        which unit) it took place, ``body`` the organising body, ``participants`` person
+        ids, ``subjects`` resident ids, ``answers`` the life event it answers (one of a
+        subject's). ``evidence`` (证明材料) lists documents: names, ``(name, sha256)``
+        pairs or dicts. ``note`` is personal data (masked for viewers). With a
+        ``reference`` (编号) recorded before, the activity gets a new version; without
+        one, recording exactly the same activity again changes nothing.
+        """
+        out = self.execute(
+            "record_activity",
+            kind=kind,
+            date=_date(date),
+            unit=unit,
+            subtype=subtype,
+            body=body,
+            participants=None if participants is None else list(participants),
+            subjects=None if subjects is None else list(subjects),
+            answers=answers,
+            title=title,
+            category=category,
+            resolved=resolved,
+            aid_kind=aid_kind,
+            amount=amount,
+            evidence=_rules.evidence_arg(evidence),
+            note=note,
+            reference=reference,
+        )
+        return int(out["id"]), str(out["outcome"])
+
+    def activity(self, activity: int) -> dict[str, Any]:
+        """One activity as recorded (``date`` a :class:`datetime.date`; ``kind`` and
+        ``kind_zh``; ``unit_name`` on its day; the ``transaction`` that recorded it)."""
+        return _rules.activity_record(self.execute("activity", id=activity))
+
+    def activities(self, under: int | None = None, *, from_: DateLike, to: DateLike) -> Table:
+        """Activities from ``from_`` to ``to`` (both included) in ``under``'s subtree (the
+        principal's scope, or everything, when None), in day order. Columns: id, date,
+        kind, kind_zh, subtype, title, unit, unit_name, body, participants, subjects,
+        answers, category, resolved, aid_kind, amount, evidence, note, reference,
+        transaction (see :func:`shiliu._rules.activities_table`)."""
+        rows = self.execute("activities", under=under, **{"from": _date(from_), "to": _date(to)})
+        return _rules.activities_table(list(rows))
+
+    def import_activities(
+        self,
+        path: str | os.PathLike[str],
+        mapping: Mapping[str, str] | None = None,
+        encoding: Literal["auto", "utf-8", "gb18030", "gbk", "gb2312"] | None = None,
+        dry_run: bool = False,
+        *,
+        format: Literal["csv", "xlsx", "json_lines", "jsonl"] | None = None,
+        sheet: str | None = None,
+        header_row: int | None = None,
+    ) -> _rules.ActivityImportReport:
+        """导入工作记录 — import activities from CSV, XLSX or JSON Lines with Chinese
+        headers: 日期, 类型, 子类型/会议类型, 主题, 单位/社区 (a 12-digit code, a unit id or a
+        name path such as ``苏州市/姑苏区/府前街道``), 机构 (a body's name or id), 参加人员
+        (names or person ids separated by 、), 对象 (resident ids or ID numbers), 金额,
+        证明材料, 编号 (reference) and 备注.
+
+        As :meth:`import_residents`: every good row kept, every bad row reported (row
+        number as the file shows it, column, value with ID numbers masked, a code and a
+        reason in English and Chinese); good rows commit together (none with
+        ``dry_run``); re-importing the same file changes nothing. ``mapping`` maps headers
+        as written to fields; ``encoding`` None detects; ``sheet`` is ``"first"``,
+        ``"all"`` or a sheet's name; ``header_row`` None detects it below title rows.
+        """
+        args: dict[str, Any] = {"path": os.fspath(path), "dry_run": dry_run}
+        if mapping is not None:
+            args["mapping"] = dict(mapping)
+        if encoding is not None:
+            args["encoding"] = encoding
+        if format is not None:
+            args["format"] = format
+        if sheet is not None:
+            args["sheet"] = sheet if sheet in ("first", "all") else {"named": sheet}
+        if header_row is not None:
+            args["header_row"] = header_row
+        return _rules.ActivityImportReport._from_json(self.execute("import_activities", **args))
+
+    # -- institutions as code (制度检查) and assessment (考核) ------------------------------
+
+    def evaluation(
+        self,
+        rules: _rules.RuleSet | str,
+        period: PeriodArg,
+        under: int | None = None,
+        only: Sequence[str] | None = None,
+        record: bool | None = None,
+        hierarchy: Hierarchy = "legal",
+    ) -> _rules.Evaluation:
+        """制度检查 — check ``rules`` (a :class:`shiliu.RuleSet`, or a preset's name such
+        as ``"suzhou"``) against the record over ``period`` in ``under``'s subtree (the
+        principal's scope, or everything, when None) and return the
+        :class:`shiliu.Evaluation`: ``findings`` and the ``compliance`` roll-up as
+        tables, ``digest``, ``run`` ….
+
+        ``period`` is a year (``"2024"`` or 2024), a quarter (``"2024-Q1"``), a half
+        (``"2024-H1"``), a month (``"2024-03"``), a range (``"2024-01-01..2024-06-30"``)
+        or a ``(from, to)`` pair of dates. ``only`` keeps the rules with these ids.
+        ``record`` stores the run so that :meth:`reproduce` can re-run it (default: when
+        the principal may write; a viewer asking for it is :class:`shiliu.AccessDenied`).
+        Findings carry no personal data: residents are named by id.
+        """
+        args = _rules.rules_request(rules)
+        args.update(
+            period=_period(period),
+            under=under,
+            hierarchy=hierarchy,
+            only=None if only is None else list(only),
+            record=record,
+        )
+        if only is not None:
+            ids: Sequence[str] = list(only)
+        elif isinstance(rules, _rules.RuleSet):
+            ids = rules.rule_ids
+        else:
+            ids = _rules.RuleSet.preset(rules).rule_ids
+        return _rules.Evaluation._from_json(self.execute("evaluate", **args), ids)
+
+    def evaluate(
+        self,
+        rules: _rules.RuleSet | str,
+        period: PeriodArg,
+        under: int | None = None,
+        only: Sequence[str] | None = None,
+        record: bool | None = None,
+        hierarchy: Hierarchy = "legal",
+    ) -> Table:
+        """制度检查 — as :meth:`evaluation`, answering the findings table: one row per
+        rule, subject and period with ``rule``, ``version``, ``rule_kind``,
+        ``subject_kind`` (unit, body, post, resident), ``subject``, ``subject_name``,
+        ``unit``, ``unit_name``, ``period_from``, ``period_to``, ``status`` (met 达标,
+        breach 未达标, on_time 按时, late 逾期完成, overdue 已逾期, pending 待办, warning 预警,
+        not_applicable 不适用), ``status_zh``, ``expected``, ``actual``, ``triggered`` and
+        ``due`` (deadlines), ``evidence`` (activity ids), ``explanation`` and
+        ``explanation_zh``. ``df.attrs`` holds ``rule_set``, ``version``, ``hash``,
+        ``transaction``, ``today``, ``period_from``, ``period_to``, ``under``,
+        ``digest``, ``run`` and ``compliance`` (the roll-up as dicts). A list of dicts
+        without pandas.
+        """
+        return self.evaluation(rules, period, under, only, record, hierarchy).table()
+
+    def reproduce_evaluation(self, run: int) -> _rules.Evaluation:
+        """Re-run the stored evaluation ``run`` at the transaction it saw, with its rules
+        and its "today": the findings (and :attr:`~shiliu.Evaluation.digest`) are the
+        same as then, whatever was recorded since."""
+        return _rules.Evaluation._from_json(self.execute("reproduce", run=run))
+
+    def reproduce(self, run: int) -> Table:
+        """As :meth:`reproduce_evaluation`, answering the findings table of :meth:`evaluate`."""
+        return self.reproduce_evaluation(run).table()
+
+    def run_info(self, run: int) -> dict[str, Any]:
+        """A stored evaluation run: ``id``, ``recorded_in`` (its transaction),
+        ``transaction`` (the one evaluated), ``rule_set``, ``version``, ``hash``,
+        ``findings`` (how many) and ``digest``."""
+        info: dict[str, Any] = self.execute("run_info", run=run)
+        return info
+
+    def assessment(
+        self,
+        scheme: _rules.Scheme | str,
+        rules: _rules.RuleSet | str,
+        period: PeriodArg,
+        under: int | None = None,
+    ) -> _rules.Assessment:
+        """示范社区考核 — score every unit of the scheme's kind (communities) in ``under``'s
+        subtree over ``period`` under ``scheme`` (a :class:`shiliu.Scheme` or a preset's
+        name, ``"model_community"``) with ``rules`` (the rule set its items and vetoes
+        refer to); returns the :class:`shiliu.Assessment`, ranked best first (eligible
+        units first, then by total)."""
+        args = _rules.rules_request(rules)
+        args.update(_rules.scheme_request(scheme))
+        args.update(period=_period(period), under=under)
+        return _rules.Assessment._from_json(self.execute("assess", **args))
+
+    def assess(
+        self,
+        scheme: _rules.Scheme | str,
+        rules: _rules.RuleSet | str,
+        period: PeriodArg,
+        under: int | None = None,
+    ) -> Table:
+        """示范社区考核 — as :meth:`assessment`, answering the ranked scores: ``rank``,
+        ``unit``, ``code``, ``name``, ``total``, ``eligible``, ``vetoed`` and one column
+        of points per item (``A1`` …); ``df.attrs`` holds ``scheme``, ``version``,
+        ``threshold``, ``period_from``, ``period_to`` and ``transaction``."""
+        return self.assessment(scheme, rules, period, under).table()
+
+    def enter_assessment(
+        self,
+        scheme: _rules.Scheme | str,
+        unit: int,
+        period: PeriodArg,
+        indicator: str,
+        *,
+        reason: str,
+        points: float | None = None,
+        veto: bool = False,
+    ) -> int:
+        """人工评分 — enter a manual item's ``points`` (e.g. ``"C3"``, 居民满意度测评) or a
+        veto (``indicator="V1", veto=True``, 一票否决) for ``unit`` and ``period`` under
+        ``scheme``, with a ``reason`` (required); a new entry for the same item
+        supersedes the old one. Returns the entry's id."""
+        args = _rules.scheme_request(scheme)
+        args.update(unit=unit, period=_period(period), indicator=indicator, points=points, veto=veto, reason=reason)
+        return int(self.execute("enter_assessment", **args))
 
     # -- the resident register: reads ----------------------------------------------------
 

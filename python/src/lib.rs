@@ -13,6 +13,7 @@ use shiliu::codes::{
     CreditCode, DivisionCode, Ethnicity as CoreEthnicity, IdNumber as CoreIdNumber,
 };
 use shiliu::register::{ImportProgress, ResidentImportOptions};
+use shiliu::rules::{RuleSet, Scheme};
 use shiliu::stats::{CellStatus, PopulationQuery, Table, TrendQuery, UnitInfo, TOTAL};
 use shiliu::{Error, ErrorKind, OpenOptions, Registry as CoreRegistry};
 
@@ -877,6 +878,106 @@ impl Prepared {
     }
 }
 
+/// The summary of a rule set the faces show (the `check_rules` answer), with the text
+/// it was read from: `{id, version, name, hash, canonical, text, rules: [{id, kind,
+/// title, title_en}]}` as JSON.
+fn rules_summary(set: &RuleSet) -> String {
+    serde_json::json!({
+        "id": set.id,
+        "version": set.version,
+        "name": set.name,
+        "hash": set.hash(),
+        "canonical": set.canonical_json(),
+        "text": set.source(),
+        "rules": set.rules.iter().map(|r| serde_json::json!({
+            "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// An assessment scheme as JSON (its fields, as the core reads them) with its text.
+fn scheme_summary(scheme: &Scheme, text: &str) -> shiliu::Result<String> {
+    let mut v = serde_json::to_value(scheme)
+        .map_err(|e| Error::Internal(format!("cannot encode the scheme: {e}")))?;
+    if let Some(m) = v.as_object_mut() {
+        m.insert("text".into(), serde_json::Value::String(text.to_owned()));
+    }
+    Ok(v.to_string())
+}
+
+/// The text of a built-in preset: the rule set `suzhou` or the assessment scheme
+/// `model_community` (TOML, to copy and edit).
+#[pyfunction]
+fn preset_text(name: &str) -> PyResult<String> {
+    shiliu::rules::preset_text(name)
+        .map(str::to_owned)
+        .map_err(to_py)
+}
+
+/// Reads and checks a rule set from TOML or JSON text; returns the JSON of its summary
+/// (`id`, `version`, `name`, `hash`, `canonical`, `text`, `rules`).
+#[pyfunction]
+fn check_rules(py: Python<'_>, text: &str) -> PyResult<String> {
+    let text = text.to_owned();
+    detached(py, move || Ok(rules_summary(&RuleSet::from_text(&text)?)))
+}
+
+/// Reads and checks a rule set file (a `calendar_file` it names is read relative to
+/// it); returns the JSON of its summary, as `check_rules`.
+#[pyfunction]
+fn check_rules_file(py: Python<'_>, path: std::path::PathBuf) -> PyResult<String> {
+    detached(py, move || Ok(rules_summary(&RuleSet::from_file(&path)?)))
+}
+
+/// A built-in rule set with `overrides` (`("R6.within_days", "5")` pairs; values read
+/// as JSON, else as text); returns the JSON of its summary, as `check_rules`.
+#[pyfunction]
+#[pyo3(signature = (name, overrides=None))]
+fn check_rules_preset(
+    py: Python<'_>,
+    name: &str,
+    overrides: Option<Vec<(String, String)>>,
+) -> PyResult<String> {
+    let name = name.to_owned();
+    let overrides = overrides.unwrap_or_default();
+    detached(py, move || {
+        Ok(rules_summary(&RuleSet::preset(&name, &overrides)?))
+    })
+}
+
+/// Reads and checks an assessment scheme from TOML or JSON text; returns its JSON
+/// (the scheme's fields and `text`).
+#[pyfunction]
+fn check_scheme(py: Python<'_>, text: &str) -> PyResult<String> {
+    let text = text.to_owned();
+    detached(py, move || {
+        scheme_summary(&Scheme::from_text(&text)?, &text)
+    })
+}
+
+/// Reads and checks an assessment scheme file; returns its JSON, as `check_scheme`.
+#[pyfunction]
+fn check_scheme_file(py: Python<'_>, path: std::path::PathBuf) -> PyResult<String> {
+    detached(py, move || {
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        scheme_summary(&Scheme::from_text(&text)?, &text)
+    })
+}
+
+/// A built-in assessment scheme (`model_community`); returns its JSON, as `check_scheme`.
+#[pyfunction]
+fn check_scheme_preset(py: Python<'_>, name: &str) -> PyResult<String> {
+    let name = name.to_owned();
+    detached(py, move || {
+        let scheme = Scheme::preset(&name)?;
+        scheme_summary(&scheme, shiliu::rules::preset_text(&name)?)
+    })
+}
+
 fn options_arg(json: Option<&str>) -> PyResult<OpenOptions> {
     options(json).map_err(to_py)
 }
@@ -892,6 +993,13 @@ fn _native(py: Python<'_>, m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_division_code, m)?)?;
     m.add_function(wrap_pyfunction!(parse_credit_code, m)?)?;
     m.add_function(wrap_pyfunction!(protect_cube, m)?)?;
+    m.add_function(wrap_pyfunction!(preset_text, m)?)?;
+    m.add_function(wrap_pyfunction!(check_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(check_rules_file, m)?)?;
+    m.add_function(wrap_pyfunction!(check_rules_preset, m)?)?;
+    m.add_function(wrap_pyfunction!(check_scheme, m)?)?;
+    m.add_function(wrap_pyfunction!(check_scheme_file, m)?)?;
+    m.add_function(wrap_pyfunction!(check_scheme_preset, m)?)?;
     m.add_class::<PyWarning>()?;
     m.add_class::<PyEthnicity>()?;
     m.add_class::<PyIdNumber>()?;

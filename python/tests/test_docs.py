@@ -13,12 +13,13 @@ import pytest
 import shiliu
 import shiliu._codes
 import shiliu._registry
+import shiliu._rules
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PYTHON_BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-@pytest.mark.parametrize("module", [shiliu, shiliu._codes, shiliu._registry], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [shiliu, shiliu._codes, shiliu._registry, shiliu._rules], ids=lambda m: m.__name__)
 def test_doctests(module: types.ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, report=True)
     assert result.attempted > 0, f"{module.__name__} has no doctests"

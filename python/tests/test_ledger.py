@@ -10,12 +10,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pytest
 
 import shiliu
-from conftest import TODAY, Suzhou, id_number, rows
+from conftest import TODAY, Suzhou, id_number, rows, write_xlsx
 
 HEADER = "序号,姓名,性别,民族,公民身份号码,出生日期,联系电话,所属社区,人员类别,流出地,来苏时间,离开时间"
 BAIBU = "320502021017"
@@ -85,81 +84,6 @@ def write_gb18030(path: Path, data: Sequence[str]) -> Path:
     text += "".join(f"{r}\n" for r in data)
     text += ",,,,,,,,,,,\n合计,11人,,,,,,,,,,\n制表人：张三,,,,,,,,,,,\n"
     path.write_bytes(text.encode("gb18030"))
-    return path
-
-
-def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[Sequence[str]]]]) -> Path:
-    """A minimal XLSX workbook (inline strings only) written with the standard library:
-    openpyxl is not a test dependency."""
-
-    def col(n: int) -> str:
-        name = ""
-        n += 1
-        while n:
-            n, r = divmod(n - 1, 26)
-            name = chr(65 + r) + name
-        return name
-
-    def sheet_xml(table: Sequence[Sequence[str]]) -> str:
-        body = []
-        for i, row in enumerate(table, 1):
-            cells = "".join(
-                f'<c r="{col(c)}{i}" t="inlineStr"><is><t>{escape(v)}</t></is></c>'
-                for c, v in enumerate(row)
-                if v != ""
-            )
-            body.append(f'<row r="{i}">{cells}</row>')
-        return (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f"<sheetData>{''.join(body)}</sheetData></worksheet>"
-        )
-
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
-    n = len(sheets)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            + "".join(
-                f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                for i in range(1, n + 1)
-            )
-            + "</Types>",
-        )
-        z.writestr(
-            "_rels/.rels",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{pkg}">'
-            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
-            + "".join(
-                f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>'
-                for i, (name, _) in enumerate(sheets, 1)
-            )
-            + "</sheets></workbook>",
-        )
-        z.writestr(
-            "xl/_rels/workbook.xml.rels",
-            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="{pkg}">'
-            + "".join(
-                f'<Relationship Id="rId{i}" Type="{rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                for i in range(1, n + 1)
-            )
-            + "</Relationships>",
-        )
-        for i, (_, table) in enumerate(sheets, 1):
-            z.writestr(f"xl/worksheets/sheet{i}.xml", sheet_xml(table))
     return path
 
 

@@ -550,7 +550,7 @@ def test_aggregate_tables_give_denominators_and_answer_queries(city: City, tmp_p
 
 
 def test_an_xlsx_aggregate_table_through_the_module_function(city: City, tmp_path: Path) -> None:
-    from test_ledger import write_xlsx
+    from conftest import write_xlsx
 
     path = write_xlsx(tmp_path / "户籍.xlsx", [("户籍人口", [
         ["苏州市户籍人口统计表"],
