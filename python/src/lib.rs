@@ -878,22 +878,18 @@ impl Prepared {
     }
 }
 
-/// The summary of a rule set the faces show (the `check_rules` answer), with the text
-/// it was read from: `{id, version, name, hash, canonical, text, rules: [{id, kind,
-/// title, title_en}]}` as JSON.
+/// The summary of a rule set the faces show (the `check_rules` answer) with the text it
+/// was read from: `{id, version, name, hash, canonical, text, rules: [{id, kind, title,
+/// title_en}]}` as JSON.
 fn rules_summary(set: &RuleSet) -> String {
-    serde_json::json!({
-        "id": set.id,
-        "version": set.version,
-        "name": set.name,
-        "hash": set.hash(),
-        "canonical": set.canonical_json(),
-        "text": set.source(),
-        "rules": set.rules.iter().map(|r| serde_json::json!({
-            "id": r.id, "kind": r.check.kind(), "title": r.title, "title_en": r.title_en,
-        })).collect::<Vec<_>>(),
-    })
-    .to_string()
+    let mut v = set.summary();
+    if let Some(m) = v.as_object_mut() {
+        m.insert(
+            "text".into(),
+            serde_json::Value::String(set.source().to_owned()),
+        );
+    }
+    v.to_string()
 }
 
 /// An assessment scheme as JSON (its fields, as the core reads them) with its text.
