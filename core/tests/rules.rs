@@ -611,72 +611,56 @@ fn communities_are_assessed_and_ranked() {
     assert_eq!(item(daoqian, "B2"), 11.25);
     assert_eq!(item(daoqian, "C3"), 0.0, "manual, not entered");
     let before = daoqian.total;
-    // A manual score and then a veto.
-    reg.write(|b| {
-        b.enter_assessment(
-            &scheme,
-            shiliu::rules::ManualEntry {
-                unit: s.daoqian,
-                period,
-                indicator: "C3".into(),
-                points: Some(8.0),
-                veto: false,
-                reason: "居民满意度测评 92%".into(),
-            },
-        )
-    })
-    .unwrap();
-    let a2 = reg
-        .view()
-        .unwrap()
-        .assess(&scheme, &rules, period, Some(s.fuqian))
-        .unwrap();
+    let enter = |unit, indicator: &str, points, veto, reason: &str| {
+        reg.write(|b| {
+            b.enter_assessment(
+                &scheme,
+                shiliu::rules::ManualEntry {
+                    unit,
+                    period,
+                    indicator: indicator.into(),
+                    points,
+                    veto,
+                    reason: reason.into(),
+                },
+            )
+        })
+    };
+    let assess = || {
+        reg.view()
+            .unwrap()
+            .assess(&scheme, &rules, period, Some(s.fuqian))
+            .unwrap()
+    };
+    // A manual score, with its reason shown.
+    enter(s.daoqian, "C3", Some(8.0), false, "居民满意度测评 92%").unwrap();
+    let a2 = assess();
     let d2 = a2.scores.iter().find(|x| x.unit == s.daoqian).unwrap();
     assert_eq!(d2.total, before + 8.0);
     assert_eq!(
         d2.items.iter().find(|i| i.item == "C3").unwrap().note,
         "居民满意度测评 92%"
     );
-    let too_many = reg.write(|b| {
-        b.enter_assessment(
-            &scheme,
-            shiliu::rules::ManualEntry {
-                unit: s.daoqian,
-                period,
-                indicator: "C3".into(),
-                points: Some(11.0),
-                veto: false,
-                reason: "x".into(),
-            },
-        )
-    });
-    assert_eq!(too_many.unwrap_err().kind(), ErrorKind::Validation);
-    reg.write(|b| {
-        b.enter_assessment(
-            &scheme,
-            shiliu::rules::ManualEntry {
-                unit: s.daoqian,
-                period,
-                indicator: "V1".into(),
-                points: None,
-                veto: true,
-                reason: "群体性事件".into(),
-            },
-        )
-    })
-    .unwrap();
-    let a3 = reg
-        .view()
-        .unwrap()
-        .assess(&scheme, &rules, period, Some(s.fuqian))
-        .unwrap();
-    let d3 = a3.scores.iter().find(|x| x.unit == s.daoqian).unwrap();
-    assert_eq!(d3.vetoed, ["V1"]);
-    assert!(!d3.eligible);
+    let err = enter(s.daoqian, "C3", Some(11.0), false, "x").unwrap_err();
     assert_eq!(
-        a3.scores[1].unit, s.daoqian,
-        "a vetoed community ranks after eligible ones"
+        err.kind(),
+        ErrorKind::Validation,
+        "more than the item's 10 points"
     );
+    let err = enter(s.daoqian, "B1", Some(1.0), false, "x").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "B1 is computed");
+    let err = enter(s.daoqian, "C3", Some(5.0), false, "  ").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Validation, "a reason is required");
+    // The best community is vetoed: it drops below the others.
+    let best = a2.scores[0].unit;
+    assert_eq!(a2.scores[0].name, "锦帆路社区");
+    enter(best, "V1", None, true, "群体性事件").unwrap();
+    let a3 = assess();
+    let vetoed = a3.scores.iter().find(|x| x.unit == best).unwrap();
+    assert_eq!(vetoed.vetoed, ["V1"]);
+    assert!(!vetoed.eligible);
+    assert_eq!(a3.scores.last().unwrap().unit, best);
+    assert_eq!(a3.scores[0].unit, s.daoqian);
     let ranks: Vec<usize> = a3.scores.iter().map(|x| x.rank).collect();
     assert_eq!(ranks, [1, 2]);
 }

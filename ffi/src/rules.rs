@@ -227,22 +227,7 @@ pub unsafe extern "C" fn shiliu_registry_evaluate(
             hierarchy: args.hierarchy,
             rules: args.only,
         };
-        let may_write = r.principal().role.may_write();
-        let ev = match (args.transaction, args.record) {
-            (Some(_), Some(true)) => {
-                return Err(Error::invalid(
-                    "evaluation request",
-                    "record: an evaluation pinned to a past transaction cannot be recorded",
-                ))
-            }
-            (Some(tx), _) => r.view_at(tx)?.evaluate(set, &req)?,
-            (None, Some(true)) if !may_write => {
-                return Err(r
-                    .principal()
-                    .denied("only writers may record evaluation runs"))
-            }
-            (None, record) => r.evaluate(set, &req, record.unwrap_or(may_write))?,
-        };
+        let ev = r.evaluate_as(set, &req, args.record, args.transaction)?;
         // Through a Value, and in the envelope's key order, as `execute` writes it.
         let result = serde_json::to_value(&ev)
             .map_err(|e| Error::Internal(format!("cannot encode the evaluation: {e}")))?;

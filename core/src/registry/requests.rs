@@ -691,27 +691,7 @@ impl Registry {
                     hierarchy,
                     rules: only,
                 };
-                let may = self.principal().role.may_write();
-                let record = match record {
-                    Some(true) if !may => {
-                        return Err(self
-                            .principal()
-                            .denied("only writers may record evaluation runs"))
-                    }
-                    Some(true) if pinned.is_some() => {
-                        return Err(Error::invalid(
-                            "request",
-                            "an evaluation pinned to a past transaction cannot be recorded",
-                        ))
-                    }
-                    Some(r) => r,
-                    None => may && pinned.is_none(),
-                };
-                let ev = if pinned.is_some() {
-                    self.view_for(pinned)?.evaluate(&set, &req)?
-                } else {
-                    self.evaluate(&set, &req, record)?
-                };
+                let ev = self.evaluate_as(&set, &req, record, pinned)?;
                 Ok((ev.transaction, to_value(&ev)?, Vec::new()))
             }
             R::Reproduce { run } => {

@@ -290,7 +290,8 @@ pub struct Assessment {
     pub period: Range,
     /// The transaction seen.
     pub transaction: i64,
-    /// Scores, best first.
+    /// Scores, best first: eligible units, then the others without a veto, then vetoed
+    /// ones; by total within each.
     pub scores: Vec<Score>,
 }
 
@@ -522,6 +523,7 @@ impl View {
         scores.sort_by(|a, b| {
             b.eligible
                 .cmp(&a.eligible)
+                .then(a.vetoed.is_empty().cmp(&b.vetoed.is_empty()).reverse())
                 .then(b.total.total_cmp(&a.total))
                 .then(a.code.cmp(&b.code))
                 .then(a.unit.cmp(&b.unit))

@@ -58,6 +58,31 @@ impl Registry {
         Ok(ev)
     }
 
+    /// Evaluates as the `evaluate` operation does: with `pinned`, as recorded by that
+    /// transaction (never recorded: `record: Some(true)` is refused); otherwise on the
+    /// latest record, recorded when `record` says so — by default when the principal may
+    /// write (a principal who may not is refused `Some(true)`).
+    pub fn evaluate_as(
+        &self,
+        rules: &RuleSet,
+        req: &EvaluationRequest,
+        record: Option<bool>,
+        pinned: Option<TxId>,
+    ) -> Result<Evaluation> {
+        let may_write = self.principal().role.may_write();
+        match (pinned, record) {
+            (Some(_), Some(true)) => Err(Error::invalid(
+                "record",
+                "an evaluation pinned to a past transaction cannot be recorded",
+            )),
+            (Some(tx), _) => self.view_at(tx)?.evaluate(rules, req),
+            (None, Some(true)) if !may_write => Err(self
+                .principal()
+                .denied("only writers may record evaluation runs")),
+            (None, record) => self.evaluate(rules, req, record.unwrap_or(may_write)),
+        }
+    }
+
     fn record_run(&self, rules: &RuleSet, req: &EvaluationRequest, ev: &Evaluation) -> Result<i64> {
         let stored = serde_json::to_string(&Stored {
             request: req.clone(),
