@@ -175,8 +175,22 @@ def test_presets_and_rule_sets_need_no_registry() -> None:
         shiliu.preset_text("shanghai")
     with pytest.raises(shiliu.ValidationError):
         shiliu.RuleSet.preset("model_community")  # a scheme, not a rule set
-    with pytest.raises(shiliu.ValidationError):
+    with pytest.raises(shiliu.ValidationError, match="add up"):
         shiliu.Scheme.from_text(scheme.text.replace("points = 40", "points = 45"))
+
+
+def test_presets_copied_to_files_read_back(tmp_path: Path) -> None:
+    rules_path = tmp_path / "suzhou.toml"
+    rules_path.write_text(shiliu.preset_text("suzhou"), encoding="utf-8")
+    edited = tmp_path / "edited.toml"
+    edited.write_text(shiliu.preset_text("suzhou").replace("within_days = 7", "within_days = 10"), encoding="utf-8")
+    assert shiliu.RuleSet.from_file(rules_path) == shiliu.RuleSet.preset("suzhou")
+    assert shiliu.RuleSet.from_file(edited) == shiliu.RuleSet.preset("suzhou", R6__within_days=10)
+    scheme_path = tmp_path / "scheme.toml"
+    scheme_path.write_text(shiliu.preset_text("model_community").replace("threshold = 90", "threshold = 85"), encoding="utf-8")
+    scheme = shiliu.Scheme.from_file(scheme_path)
+    assert scheme.threshold == 85.0 and scheme.indicators == shiliu.Scheme.preset().indicators
+    assert "Scheme(id='model_community'" in repr(scheme)
 
 
 QUATER = R2_R3_R6.replace('period = "quarter"', 'period = "quater"')
@@ -351,8 +365,12 @@ def test_only_writers_record_runs(reg: shiliu.Registry, street: Street, tmp_path
     path = tmp_path / "street.db"
     with shiliu.Registry.open(path, today=TODAY) as admin:
         s = build_street(admin)
+        aid, _ = admin.record_activity("aid", "2024-06-01", s.daoqian, subjects=[s.resident], note="住院慰问，家属电话见台账")
+        assert admin.activity(aid)["note"] == "住院慰问，家属电话见台账"
     viewer = shiliu.Principal(name="查看员", role="viewer", scope=s.street)
     with shiliu.Registry.open(path, viewer, today=TODAY) as v:
+        assert v.activity(aid)["note"] is None  # personal data: masked for viewers
+        assert pd.isna(v.activities(from_="2024-06-01", to="2024-06-01")["note"].iloc[0])
         df = v.evaluate("suzhou", "2024")
         assert df.attrs["run"] is None
         check_hand_findings(df, s)
