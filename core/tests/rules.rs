@@ -205,6 +205,44 @@ fn the_seed_year_is_judged_as_by_hand() {
 }
 
 #[test]
+fn the_ledger_age_is_the_days_since_its_last_change() {
+    let (reg, s, y) = setup("2024-12-31");
+    // The register was written "today" (2024-12-31): as of 2024's end the ledger of
+    // 道前社区 is 0 days old; communities without residents have no ledger to judge.
+    let rules = RuleSet::preset("suzhou", &[]).unwrap();
+    let mut req = EvaluationRequest::new("2024").unwrap().under(s.nanmen);
+    req.rules = vec!["R11".into()];
+    let ev = reg.view().unwrap().evaluate(&rules, &req).unwrap();
+    let daoqian = ev.findings.iter().find(|f| f.subject == s.daoqian).unwrap();
+    assert_eq!((daoqian.status, daoqian.actual), (Status::Met, Some(0.0)));
+    assert!(ev
+        .findings
+        .iter()
+        .filter(|f| f.subject != s.daoqian)
+        .all(|f| f.status == Status::NotApplicable));
+    // A threshold over the resident count of the subtree.
+    let text = format!(
+        "id = \"t\"\nversion = \"1\"\n[[rule]]\nid = \"N\"\nkind = \"threshold\"\n\
+         of = {{ unit_kind = \"street\" }}\nleft = \"residents() + flagged('hardship') * 10\"\n\
+         op = \"==\"\nright = \"11\"\n"
+    );
+    let ev = reg
+        .view()
+        .unwrap()
+        .evaluate(
+            &RuleSet::from_text(&text).unwrap(),
+            &EvaluationRequest::new("2024").unwrap().under(s.nanmen),
+        )
+        .unwrap();
+    assert_eq!(ev.findings.len(), 1);
+    assert_eq!(
+        (ev.findings[0].status, ev.findings[0].actual),
+        (Status::Met, Some(11.0))
+    );
+    let _ = y;
+}
+
+#[test]
 fn overrides_change_the_numbers_the_preset_uses() {
     let (reg, s, _) = setup("2024-12-31");
     let rules = RuleSet::preset(

@@ -238,6 +238,28 @@ impl Units {
         Ok(Units { info, order })
     }
 
+    /// Maxima of `values` over each unit's subtree (units without one are left out).
+    fn roll_up_max(&self, values: &FxHashMap<UnitId, f64>) -> FxHashMap<UnitId, f64> {
+        let mut out: FxHashMap<UnitId, f64> = FxHashMap::default();
+        for u in self.order.iter().rev() {
+            let own = values.get(u).copied();
+            let below = out.get(u).copied();
+            let v = match (own, below) {
+                (Some(a), Some(b)) => a.max(b),
+                (a, b) => match a.or(b) {
+                    Some(x) => x,
+                    None => continue,
+                },
+            };
+            out.insert(*u, v);
+            if let Some(p) = self.info[u].parent {
+                let e = out.entry(p).or_insert(v);
+                *e = e.max(v);
+            }
+        }
+        out
+    }
+
     /// Sums of `values` over each unit's subtree.
     fn roll_up(&self, values: &FxHashMap<UnitId, f64>) -> FxHashMap<UnitId, f64> {
         let mut out: FxHashMap<UnitId, f64> = FxHashMap::default();
@@ -1231,6 +1253,22 @@ impl UnitEnv<'_, '_> {
     }
 }
 
+impl UnitEnv<'_, '_> {
+    /// Per-unit subtree maxima of a function, computed once per rule and period.
+    fn rolled_max(
+        &self,
+        key: String,
+        base: impl FnOnce() -> FxHashMap<UnitId, f64>,
+    ) -> Arc<FxHashMap<UnitId, f64>> {
+        if let Some(v) = self.memo.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = Arc::new(self.ctx.units.roll_up_max(&base()));
+        self.memo.borrow_mut().insert(key, v.clone());
+        v
+    }
+}
+
 impl Env for UnitEnv<'_, '_> {
     fn call(&self, f: Func, args: &[String]) -> Option<f64> {
         let ctx = self.ctx;
@@ -1323,24 +1361,15 @@ impl Env for UnitEnv<'_, '_> {
             }
             Func::LedgerAge => {
                 let ledger = ctx.ledger?;
-                // The latest change anywhere in the subtree: a max, not a sum.
-                let mut best: Option<i32> = None;
-                let mut stack = vec![unit];
-                let mut kids: FxHashMap<UnitId, Vec<UnitId>> = FxHashMap::default();
-                for (u, i) in &ctx.units.info {
-                    if let Some(p) = i.parent {
-                        kids.entry(p).or_default().push(*u);
-                    }
-                }
-                while let Some(u) = stack.pop() {
-                    if let Some(d) = ledger.get(&u) {
-                        if *d <= hi {
-                            best = Some(best.map_or(*d, |b: i32| b.max(*d)));
-                        }
-                    }
-                    stack.extend(kids.get(&u).into_iter().flatten());
-                }
-                best.map(|d| f64::from(hi - d))
+                // The latest change anywhere in the subtree: a maximum, rolled up once.
+                let latest = self.rolled_max(key, || {
+                    ledger
+                        .iter()
+                        .filter(|(_, d)| **d <= hi)
+                        .map(|(u, d)| (*u, f64::from(*d)))
+                        .collect()
+                });
+                latest.get(&unit).map(|d| f64::from(hi) - d)
             }
             Func::Min | Func::Max => None,
         }
