@@ -221,16 +221,21 @@ fn the_ledger_age_is_the_days_since_its_last_change() {
         .filter(|f| f.subject != s.daoqian)
         .all(|f| f.status == Status::NotApplicable));
     // A threshold over the resident count of the subtree.
-    let text = format!(
-        "id = \"t\"\nversion = \"1\"\n[[rule]]\nid = \"N\"\nkind = \"threshold\"\n\
-         of = {{ unit_kind = \"street\" }}\nleft = \"residents() + flagged('hardship') * 10\"\n\
-         op = \"==\"\nright = \"11\"\n"
-    );
+    let text = r#"id = "t"
+version = "1"
+[[rule]]
+id = "N"
+kind = "threshold"
+of = { unit_kind = "street" }
+left = "residents() + flagged('hardship') * 10"
+op = "=="
+right = "11"
+"#;
     let ev = reg
         .view()
         .unwrap()
         .evaluate(
-            &RuleSet::from_text(&text).unwrap(),
+            &RuleSet::from_text(text).unwrap(),
             &EvaluationRequest::new("2024").unwrap().under(s.nanmen),
         )
         .unwrap();
