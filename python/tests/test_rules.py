@@ -555,8 +555,10 @@ def test_assess_ranks_communities_and_a_manual_entry_changes_a_score(reg: shiliu
     # A new entry supersedes; a veto (一票否决) is listed.
     reg.enter_assessment(scheme, street.daoqian, "2024", "C3", points=10, reason="复核")
     reg.enter_assessment(scheme, street.jinfan, "2024", "V1", veto=True, reason="发生群体性事件")
-    last = reg.assess(scheme, suzhou, "2024", under=street.street).set_index("unit")
-    assert last.loc[street.daoqian, "total"] == 65.0 and last.loc[street.jinfan, "vetoed"] == ["V1"]
+    last = reg.assess(scheme, suzhou, "2024", under=street.street)
+    # 锦帆路社区 scores more (70) but is vetoed: it ranks after 道前社区 (65).
+    assert [(r["name"], r["total"], r["vetoed"]) for r in rows(last)] == [("道前社区", 65.0, []), ("锦帆路社区", 70.0, ["V1"])]
+    assert last["rank"].tolist() == [1, 2]
     with pytest.raises(shiliu.ValidationError):
         reg.enter_assessment(scheme, street.daoqian, "2024", "B1", points=10, reason="computed items cannot be entered")
     with pytest.raises(shiliu.ValidationError):
