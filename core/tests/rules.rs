@@ -630,6 +630,49 @@ fn activities_import_with_the_ledger_guarantees() {
         listed.iter().map(|a| a.date).collect::<Vec<_>>(),
         [d("2003-07-12")]
     );
+    // Subjects by resident id or ID number; an unknown one is named in its column.
+    let who = dir.join("走访.csv");
+    std::fs::write(
+        &who,
+        "日期,类型,单位,对象,参加人员\n\
+         2003-07-20,走访,苏州市/沧浪区/府前街道/道前社区,999999,\n\
+         2003-07-21,走访,苏州市/沧浪区/府前街道/道前社区,11010519491231002X,\n\
+         2003-07-22,走访,苏州市/沧浪区/府前街道/道前社区,,无此人\n",
+    )
+    .unwrap();
+    let r = reg
+        .import_activities(&ActivityImportOptions::new(who.to_string_lossy()))
+        .unwrap();
+    let got: Vec<(usize, &str, Option<&str>, Option<&str>)> = r
+        .rejected
+        .iter()
+        .map(|x| {
+            (
+                x.row,
+                x.code.as_str(),
+                x.column.as_deref(),
+                x.value.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "activity.unknown_subject", Some("对象"), Some("999999")),
+            (
+                3,
+                "activity.unknown_subject",
+                Some("对象"),
+                Some("110105********002X")
+            ),
+            (
+                4,
+                "activity.unknown_person",
+                Some("参加人员"),
+                Some("无此人")
+            ),
+        ]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

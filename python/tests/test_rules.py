@@ -169,7 +169,7 @@ def test_presets_and_rule_sets_need_no_registry() -> None:
     assert (scheme.id, scheme.threshold, scheme.unit_kind) == ("model_community", 90.0, "community")
     assert sum(i["points"] for i in scheme.items) == 100
     assert [(i["indicator"], i["id"]) for i in scheme.items][-3:] == [("C", "C1"), ("C", "C2"), ("C", "C3")]
-    assert scheme.items[-1]["source"] == "manual" and scheme.items[0]["source"] == {"rule": "R5"}
+    assert scheme.items[-1]["source"] == "manual" and scheme.items[0]["source"] == {"rule": "R5", "if_none": "none"}
     assert shiliu.Scheme.from_text(scheme.text).indicators == scheme.indicators
     with pytest.raises(shiliu.ValidationError, match="preset"):
         shiliu.preset_text("shanghai")
@@ -541,23 +541,25 @@ def test_assess_ranks_communities_and_a_manual_entry_changes_a_score(reg: shiliu
     daoqian = df.set_index("name").loc["道前社区"]
     # The late must-visit costs 道前社区 B1 (15 points × 0 % on time); C3 is not entered yet.
     assert (daoqian["B1"], daoqian["C3"], daoqian["eligible"], daoqian["vetoed"]) == (0.0, 0.0, False, [])
-    assert df["total"].tolist() == [70.0, 55.0]
+    # Items tied to rules that found nothing to judge: no points (A1, A2), or full points
+    # where nothing was required (B1–B3: if_none = "full").
+    assert df["total"].tolist() == [40.0, 35.0]
     assert df["eligible"].dtype == bool
 
     entry = reg.enter_assessment(scheme, street.daoqian, "2024", "C3", points=8, reason="居民满意度测评92%")
     assert isinstance(entry, int)
     after = reg.assessment("model_community", "suzhou", "2024", under=street.street)
     scores = after.scores.set_index("unit")
-    assert scores.loc[street.daoqian, "C3"] == 8.0 and scores.loc[street.daoqian, "total"] == 63.0
+    assert scores.loc[street.daoqian, "C3"] == 8.0 and scores.loc[street.daoqian, "total"] == 43.0
     items = after.items
     c3 = items[(items["unit"] == street.daoqian) & (items["item"] == "C3")].iloc[0]
     assert (c3["basis"], c3["note"], c3["max"], c3["item_name"]) == ("manual", "居民满意度测评92%", 10.0, "居民满意度测评")
     # A new entry supersedes; a veto (一票否决) is listed.
     reg.enter_assessment(scheme, street.daoqian, "2024", "C3", points=10, reason="复核")
-    reg.enter_assessment(scheme, street.jinfan, "2024", "V1", veto=True, reason="发生群体性事件")
+    reg.enter_assessment(scheme, street.daoqian, "2024", "V1", veto=True, reason="发生群体性事件")
     last = reg.assess(scheme, suzhou, "2024", under=street.street)
-    # 锦帆路社区 scores more (70) but is vetoed: it ranks after 道前社区 (65).
-    assert [(r["name"], r["total"], r["vetoed"]) for r in rows(last)] == [("道前社区", 65.0, []), ("锦帆路社区", 70.0, ["V1"])]
+    # 道前社区 scores more (45) but is vetoed: it ranks after 锦帆路社区 (40).
+    assert [(r["name"], r["total"], r["vetoed"]) for r in rows(last)] == [("锦帆路社区", 40.0, []), ("道前社区", 45.0, ["V1"])]
     assert last["rank"].tolist() == [1, 2]
     with pytest.raises(shiliu.ValidationError):
         reg.enter_assessment(scheme, street.daoqian, "2024", "B1", points=10, reason="computed items cannot be entered")

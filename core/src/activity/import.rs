@@ -244,6 +244,52 @@ fn resident_by_number(conn: &rusqlite::Connection, n: &str) -> Result<Option<Res
         .optional()?)
 }
 
+/// Whether `id` is a current resident.
+fn resident_exists(conn: &rusqlite::Connection, id: i64) -> Result<bool> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM resident WHERE id = ?1 AND sys_to IS NULL LIMIT 1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// The column, code and Chinese reason for an activity the record refused.
+fn refusal(e: &Error) -> (&'static str, &'static str, &'static str) {
+    let text = e.to_string();
+    let about = |w: &str| text.contains(w);
+    match e {
+        Error::AccessDenied { .. } => (
+            "unit",
+            "activity.out_of_scope",
+            "单位不在本账号的权限范围内",
+        ),
+        Error::NotFound { .. } if about("life event") => {
+            ("answers", "activity.unknown_event", "对应事件不存在")
+        }
+        Error::NotFound { .. } if about("body") => {
+            ("body", "activity.unknown_body", "机构不存在或当日未设立")
+        }
+        Error::NotFound { .. } if about("person") => (
+            "participants",
+            "activity.unknown_person",
+            "参加人员不在人员名录中",
+        ),
+        Error::NotFound { .. } if about("resident") => {
+            ("subjects", "activity.unknown_subject", "对象不在居民台账中")
+        }
+        Error::NotFound { .. } => ("unit", "activity.unknown_unit", "单位当日不存在"),
+        _ if about("answers") => ("answers", "activity.bad_event", "对应事件与活动对象不符"),
+        _ if about("evidence") => (
+            "evidence",
+            "activity.bad_evidence",
+            "证明材料信息不完整或哈希值格式错误",
+        ),
+        _ if about("future") => ("date", "activity.future_date", "日期晚于今天"),
+        _ => ("kind", "activity.rejected", "记录不符合要求"),
+    }
+}
+
 fn parse_row(
     sheet: &Sheet,
     rec: &Record,
@@ -328,7 +374,10 @@ fn parse_row(
                     }
                 }
             } else {
-                item.parse::<i64>().ok()
+                match item.parse::<i64>() {
+                    Ok(id) if resident_exists(conn, id)? => Some(id),
+                    _ => None,
+                }
             };
             match found {
                 Some(r) => a.subjects.push(r),
@@ -480,16 +529,12 @@ impl Registry {
                         Ok((_, RecordOutcome::Unchanged)) => report.unchanged += 1,
                         Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
                         Err(e) => {
-                            let (field, code) = match &e {
-                                Error::AccessDenied { .. } => ("unit", "activity.out_of_scope"),
-                                _ => ("kind", "activity.rejected"),
-                            };
-                            let en = e.to_string();
+                            let (field, code, zh) = refusal(&e);
                             report.rejected.push(reject(problem(
                                 field,
                                 code,
-                                en.clone(),
-                                format!("记录被拒绝：{en}"),
+                                e.to_string(),
+                                zh.to_owned(),
                             )));
                         }
                     }

@@ -20,11 +20,14 @@ use crate::registry::{Batch, View};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Source {
-    /// Points × the unit's compliance rate with a rule (full points when the rule found
-    /// nothing to judge there).
+    /// Points × the unit's compliance rate with a rule.
     Rule {
         /// The rule's id in the rule set assessed with.
         rule: String,
+        /// Points when the rule found nothing to judge in the unit (no subject, no
+        /// trigger): `none` (the default: no evidence, no points) or `full`.
+        #[serde(default)]
+        if_none: IfNone,
     },
     /// Full points when `expr op right` holds for the unit (the threshold language).
     Expr {
@@ -37,6 +40,17 @@ pub enum Source {
     },
     /// Entered by hand with a reason (`"manual"`).
     Manual(ManualTag),
+}
+
+/// Points for a rule-based item when the rule found nothing to judge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IfNone {
+    /// No points: nothing recorded, nothing shown.
+    #[default]
+    None,
+    /// Full points: nothing was required (no resident in hardship, say).
+    Full,
 }
 
 /// The word `manual`.
@@ -375,7 +389,7 @@ impl View {
         for ind in &scheme.indicators {
             for item in &ind.items {
                 match &item.source {
-                    Source::Rule { rule } if rules.rule(rule).is_none() => {
+                    Source::Rule { rule, .. } if rules.rule(rule).is_none() => {
                         return Err(Error::invalid(
                             "assessment scheme",
                             format!("item {}: the rule set has no rule {rule:?}", item.id),
@@ -460,14 +474,23 @@ impl View {
             for ind in &scheme.indicators {
                 for item in &ind.items {
                     let (points, basis, note) = match &item.source {
-                        Source::Rule { rule } => match rate(*u, rule).and_then(|c| c.rate) {
-                            Some(r) => (
-                                item.points * r,
-                                "rule",
-                                format!("{rule}: {:.1}% compliant", r * 100.0),
-                            ),
-                            None => (item.points, "rule", format!("{rule}: nothing to judge")),
-                        },
+                        Source::Rule { rule, if_none } => {
+                            match (rate(*u, rule).and_then(|c| c.rate), if_none) {
+                                (Some(r), _) => (
+                                    item.points * r,
+                                    "rule",
+                                    format!("{rule}：达标率 {:.1}%", r * 100.0),
+                                ),
+                                (None, IfNone::Full) => (
+                                    item.points,
+                                    "rule",
+                                    format!("{rule}：无须评判的事项，得满分"),
+                                ),
+                                (None, IfNone::None) => {
+                                    (0.0, "rule", format!("{rule}：无可评判的记录，不得分"))
+                                }
+                            }
+                        }
                         Source::Expr { .. } => {
                             let id = format!("{TAG}{}", item.id);
                             let f = ev.findings.iter().find(|f| f.rule == id && f.unit == *u);

@@ -795,7 +795,7 @@ impl Ctx<'_> {
                         unit,
                         e.day,
                         Some(e.id),
-                        e.kind.label().to_owned(),
+                        event_noun(&e.kind),
                         e.kind.name_zh().to_owned(),
                     ));
                 }
@@ -817,7 +817,7 @@ impl Ctx<'_> {
                 let unit = s.places[s.place[i] as usize];
                 if ok && self.units.info.contains_key(&unit) {
                     let (en, zh) = match who {
-                        Arrival::Migrant => ("arrival (migrant)", "流动人员来此居住"),
+                        Arrival::Migrant => ("migrant arrival", "流动人员来此居住"),
                         _ => ("arrival", "来此居住"),
                     };
                     triggers.push((
@@ -1116,26 +1116,29 @@ impl Ctx<'_> {
                         let st = if ok { Status::Met } else { Status::Breach };
                         let verdict = if ok { "met" } else { "not met" };
                         let verdict_zh = if ok { "达标" } else { "未达标" };
+                        // A plain number on the right is shown once; an expression with
+                        // its value.
+                        let plain = t.right.trim().parse::<f64>().is_ok();
+                        let want = if plain {
+                            fmt_num(b)
+                        } else {
+                            format!("{} = {}", t.right, fmt_num(b))
+                        };
                         (
                             st,
                             format!(
-                                "For {name} in {}, {} = {} and {} = {}: {} {} {} is {verdict}.",
+                                "For {name} in {}, {} = {}, required {} {want}: {verdict}.",
                                 full.label(),
                                 t.left,
                                 fmt_num(a),
-                                t.right,
-                                fmt_num(b),
-                                fmt_num(a),
                                 t.op.symbol(),
-                                fmt_num(b)
                             ),
                             format!(
-                                "{name}{}：{} = {}，要求{} {}，{verdict_zh}。",
+                                "{name}{}：{} = {}，要求{} {want}，{verdict_zh}。",
                                 full.label_zh(),
                                 t.left,
                                 fmt_num(a),
                                 t.op.symbol(),
-                                fmt_num(b)
                             ),
                         )
                     }
@@ -1171,6 +1174,19 @@ impl Ctx<'_> {
                 ));
             }
         }
+    }
+}
+
+/// A life event as a noun for explanations ("the hospitalisation of …").
+fn event_noun(kind: &crate::register::LifeEventKind) -> String {
+    use crate::register::LifeEventKind as K;
+    match kind {
+        K::Hospitalised => "hospitalisation".to_owned(),
+        K::Disaster => "disaster".to_owned(),
+        K::Dispute => "dispute".to_owned(),
+        K::Special => "special circumstance".to_owned(),
+        K::Death => "death".to_owned(),
+        other => other.label().to_owned(),
     }
 }
 
