@@ -122,17 +122,25 @@ pub(crate) struct Units {
 
 /// Whether `unit` lies in the subtree of `root` (legal hierarchy) on `date`.
 pub(crate) fn is_under(net: &Network, unit: UnitId, root: UnitId, date: NaiveDate) -> bool {
+    is_under_in(net, unit, root, date, &Hierarchy::Legal)
+}
+
+/// Whether `unit` lies in the subtree of `root` in `hierarchy` on `date`.
+fn is_under_in(
+    net: &Network,
+    unit: UnitId,
+    root: UnitId,
+    date: NaiveDate,
+    hierarchy: &Hierarchy,
+) -> bool {
     let mut u = Some(unit);
-    let mut steps = 0;
-    while let Some(x) = u {
-        if x == root {
-            return true;
+    // Hierarchies are acyclic; the bound only guards against a corrupt file.
+    for _ in 0..64 {
+        match u {
+            Some(x) if x == root => return true,
+            Some(x) => u = net.parent_at(x, hierarchy, date),
+            None => return false,
         }
-        steps += 1;
-        if steps > 64 {
-            return false;
-        }
-        u = net.parent_at(x, &Hierarchy::Legal, date);
     }
     false
 }
@@ -159,20 +167,7 @@ impl Units {
             };
             let anchor = exists.to;
             let inside = match req.under {
-                Some(root) => {
-                    let mut u = Some(id);
-                    let mut found = false;
-                    let mut steps = 0;
-                    while let (Some(x), true) = (u, steps < 64) {
-                        if x == root {
-                            found = true;
-                            break;
-                        }
-                        steps += 1;
-                        u = net.parent_at(x, &req.hierarchy, anchor);
-                    }
-                    found
-                }
+                Some(root) => is_under_in(net, id, root, anchor, &req.hierarchy),
                 None => scope.covers(id),
             };
             if !inside {
@@ -329,7 +324,6 @@ fn kinds_text(kinds: &[ActivityKind], subtypes: &[String], zh: bool) -> String {
 
 /// Everything one evaluation works with.
 struct Ctx<'a> {
-    view: &'a View,
     net: &'a Network,
     set: &'a RuleSet,
     data: &'a RulesData,
@@ -1568,7 +1562,6 @@ impl View {
             None
         };
         let ctx = Ctx {
-            view: self,
             net: self.network(),
             set: rules,
             data: &data,
@@ -1579,7 +1572,6 @@ impl View {
             homes,
             ledger,
         };
-        let _ = ctx.view;
         let mut findings: Vec<Finding> = Vec::new();
         for r in &chosen {
             let mut out = Vec::new();
