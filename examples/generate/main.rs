@@ -1,7 +1,8 @@
 //! Deterministic synthetic population: writes a unit hierarchy and a minority-resident
 //! ledger for 苏州市 that depend only on `(N, seed)`.
 //!
-//! Run: `cargo run --release --example generate -- --residents N --seed S --out DIR [--bad K]`
+//! Run: `cargo run --release --example generate -- --residents N --seed S --out DIR [--bad K]
+//! [--rules YEAR [--activities A] [--triggers T]]`
 //!
 //! Files in DIR (UTF-8 without BOM, `\n` line ends, no field needs quoting):
 //! - `units.csv` — `code,name,level,parent_code,valid_from,valid_to`, the layout of
@@ -14,12 +15,18 @@
 //!
 //! With `--bad K`, K rows of the ledger are replaced by deliberately bad (or legacy)
 //! rows, one kind after another; see [`planted::Defect`].
+//!
+//! With `--rules YEAR`, DIR/rules/ also gets a year of the work the Suzhou rule preset
+//! checks (the resident ledger in update waves, liaison areas, bodies, posts and their
+//! holders, life events, hardship flags and A activities, 100,000 by default, with T
+//! trigger events, 50,000 by default); see [`rules`]. The other files do not change.
 
 mod calendar;
 mod idnum;
 mod planted;
 mod residents;
 mod rng;
+mod rules;
 mod tables;
 mod units;
 
@@ -49,6 +56,12 @@ struct Params {
     bad: u64,
     /// Output directory.
     out: PathBuf,
+    /// `--rules YEAR`: also the rules-bench data of that year.
+    rules: Option<i32>,
+    /// Activities of the rules data.
+    activities: u64,
+    /// Trigger events of the rules data.
+    triggers: u64,
 }
 
 /// What a run produced.
@@ -63,9 +76,12 @@ struct Report {
     stats: Stats,
     /// The planted rows.
     planted: Vec<Planted>,
+    /// What `--rules` wrote.
+    rules: Option<rules::Summary>,
 }
 
-const USAGE: &str = "usage: generate --residents N --seed S --out DIR [--bad K]";
+const USAGE: &str = "usage: generate --residents N --seed S --out DIR [--bad K] \
+                     [--rules YEAR [--activities A] [--triggers T]]";
 
 /// Parses the command line (without the program name).
 fn parse_args(args: &[String]) -> Result<Params, String> {
@@ -73,6 +89,9 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
     let mut seed = None;
     let mut bad = 0;
     let mut out = None;
+    let mut year = None;
+    let mut activities = rules::DEFAULT_ACTIVITIES;
+    let mut triggers = rules::DEFAULT_TRIGGERS;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
@@ -91,6 +110,13 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
             "--seed" => seed = Some(number()?),
             "--bad" => bad = number()?,
             "--out" => out = Some(PathBuf::from(value)),
+            "--rules" => {
+                year = Some(
+                    i32::try_from(number()?).map_err(|_| format!("--rules: bad year {value}"))?,
+                )
+            }
+            "--activities" => activities = number()?,
+            "--triggers" => triggers = number()?,
             _ => return Err(format!("unknown option {flag}\n{USAGE}")),
         }
     }
@@ -103,6 +129,9 @@ fn parse_args(args: &[String]) -> Result<Params, String> {
         seed: seed.ok_or_else(|| format!("--seed is required\n{USAGE}"))?,
         bad,
         out: out.ok_or_else(|| format!("--out is required\n{USAGE}"))?,
+        rules: year,
+        activities,
+        triggers,
     })
 }
 
@@ -134,12 +163,25 @@ fn generate(p: &Params) -> Result<Report, String> {
     let stats = write_file(&p.out.join("residents.csv"), |w| {
         residents::write_residents(p.residents, p.seed, &planted, &units, &cal, w)
     })?;
+    let rules = match p.rules {
+        Some(year) => {
+            let rp = rules::RulesParams {
+                year,
+                activities: p.activities,
+                triggers: p.triggers,
+                seed: p.seed,
+            };
+            Some(rules::write_rules(&rp, &units, &cal, &p.out)?)
+        }
+        None => None,
+    };
     let report = Report {
         unit_rows: units.rows.len(),
         communities: units.communities.len(),
         reorganisations,
         stats,
         planted,
+        rules,
     };
     let meta = meta_json(p, &report);
     write_file(&p.out.join("meta.json"), |w| w.write_all(meta.as_bytes()))?;
@@ -233,6 +275,29 @@ fn main() -> ExitCode {
                 params.out.display(),
                 t0.elapsed().as_secs_f64()
             );
+            if let Some(x) = &r.rules {
+                println!(
+                    "generate --rules: {} activities ({} routine), {} trigger events \
+                     ({} life events + {} migrant arrivals), {} matters, {} hardship flags; \
+                     {} streets, {} areas, {} bodies, {} posts, {} persons; \
+                     ledger of {} residents living in the year, {} rows in {} files",
+                    x.activities,
+                    x.routine,
+                    x.events() + x.arrivals,
+                    x.events(),
+                    x.arrivals,
+                    x.matters,
+                    x.flags,
+                    x.streets,
+                    x.areas,
+                    x.bodies,
+                    x.posts,
+                    x.persons,
+                    x.living,
+                    x.ledger_rows,
+                    x.ledger_files
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(msg) => {
@@ -262,6 +327,9 @@ mod tests {
             seed,
             bad,
             out: out.clone(),
+            rules: None,
+            activities: rules::DEFAULT_ACTIVITIES,
+            triggers: rules::DEFAULT_TRIGGERS,
         };
         let r = generate(&p).unwrap();
         (out, r)
@@ -654,5 +722,225 @@ mod tests {
         assert!(parse_args(&args("--residents 10 --seed 1 --out x --frob 1")).is_err());
         assert!(planted::plan(5, 5, 1).is_err());
         assert_eq!(planted::plan(6, 5, 1).unwrap().len(), 5);
+        let p = parse_args(&args(
+            "--residents 10 --seed 3 --out x --rules 2024 --activities 7 --triggers 5",
+        ))
+        .unwrap();
+        assert_eq!((p.rules, p.activities, p.triggers), (Some(2024), 7, 5));
+        let p = parse_args(&args("--residents 10 --seed 3 --out x")).unwrap();
+        assert_eq!(p.rules, None);
+    }
+
+    /// A run with `--rules 2024`.
+    fn run_rules(name: &str, residents: u64, seed: u64, bad: u64) -> (PathBuf, Report) {
+        let out = out_dir(name);
+        let p = Params {
+            residents,
+            seed,
+            bad,
+            out: out.clone(),
+            rules: Some(2024),
+            activities: 16_000,
+            triggers: 1_500,
+        };
+        let r = generate(&p).unwrap();
+        (out, r)
+    }
+
+    fn rules_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = fs::read_dir(dir.join("rules"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, fs::read(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn rules_data_is_deterministic_and_leaves_the_rest_alone() {
+        let (a, ra) = run_rules("rules-a", 4000, 5, 0);
+        let (b, _) = run_rules("rules-b", 4000, 5, 0);
+        let (plain, _) = run("rules-plain", 4000, 5, 0);
+        assert_eq!(rules_files(&a), rules_files(&b));
+        for f in ["units.csv", "residents.csv", "meta.json"] {
+            assert_eq!(read(&a, f), read(&plain, f), "{f}");
+        }
+        let s = ra.rules.unwrap();
+        assert_eq!(s.activities, 16_000);
+        assert_eq!(s.events() + s.arrivals, 1_500);
+        assert!(s.routine > 0 && s.flags > 0 && s.matters > 0 && s.arrivals > 0);
+        for d in [a, b, plain] {
+            fs::remove_dir_all(d).unwrap();
+        }
+    }
+
+    /// A ledger file's rows: ID number → (arrival, departure shown).
+    type LedgerRows = HashMap<String, (String, String)>;
+
+    /// The ledger files: (file date, rows).
+    fn ledger_files(dir: &Path) -> Vec<(String, LedgerRows)> {
+        let mut out = Vec::new();
+        for (name, bytes) in rules_files(dir) {
+            let Some(d) = name
+                .strip_prefix("ledger-")
+                .and_then(|n| n.strip_suffix(".csv"))
+            else {
+                continue;
+            };
+            let text = String::from_utf8(bytes).unwrap();
+            let mut lines = text.lines();
+            assert_eq!(lines.next(), Some(residents::HEADER.trim_end()));
+            let rows = lines
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    assert_eq!(f.len(), 11, "{l}");
+                    (f[3].to_string(), (f[9].to_string(), f[10].to_string()))
+                })
+                .collect();
+            out.push((d.to_string(), rows));
+        }
+        out
+    }
+
+    #[test]
+    fn rules_data_is_consistent() {
+        let (dir, r) = run_rules("rules-consistent", 6000, 9, 0);
+        let s = r.rules.unwrap();
+        // The ledger: the first file as of 2023-12-31, then waves during 2024, each
+        // resident at most once per file; nothing after a file's date.
+        let ledgers = ledger_files(&dir);
+        assert_eq!(ledgers[0].0, "2023-12-31");
+        assert_eq!(ledgers.len(), s.ledger_files);
+        // id → (arrival, departure) as finally known.
+        let mut known: HashMap<String, (String, String)> = HashMap::new();
+        for (d, rows) in &ledgers {
+            for (id, (arr, left)) in rows {
+                assert!(arr.as_str() <= d.as_str(), "{id} arrives after {d}");
+                assert!(left.is_empty() || left.as_str() <= d.as_str());
+                known.insert(id.clone(), (arr.clone(), left.clone()));
+            }
+            if d.as_str() > "2023-12-31" {
+                assert!(d.starts_with("2024-"), "{d}");
+            }
+        }
+        let lives_on = |id: &str, day: &str| {
+            let (arr, left) = &known[id];
+            arr.as_str() <= day && (left.is_empty() || day < left.as_str())
+        };
+        // Life events: residents known and living there that day, in 2024.
+        let text = read(&dir, "rules/life_events.csv");
+        let mut events = 0;
+        for l in text.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            assert!(f[2].starts_with("2024-"), "{l}");
+            assert!(lives_on(f[0], f[2]), "{l}");
+            assert!(["hospitalised", "special", "dispute", "disaster"].contains(&f[1]));
+            events += 1;
+        }
+        assert_eq!(events, s.events());
+        // Flags: known residents, ending after they start.
+        for l in read(&dir, "rules/flags.csv").lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            assert!(known.contains_key(f[0]), "{l}");
+            assert_eq!(f[1], "hardship");
+            assert!(f[4].is_empty() || f[3] < f[4], "{l}");
+        }
+        // The network: keys defined before use; one holder per post at a time; every
+        // leadership-group leader holds the street's 书记 or 主任 position meanwhile.
+        let net = read(&dir, "rules/network.jsonl");
+        let recs: Vec<serde_json::Value> = net
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let mut keys: HashMap<String, serde_json::Value> = HashMap::new();
+        let mut held: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut titles: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+        let s_ = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+        let mut bodies: HashMap<(String, String), String> = HashMap::new();
+        for v in &recs {
+            for k in ["owner", "person", "post"] {
+                if let Some(key) = v[k].as_str() {
+                    assert!(keys.contains_key(key), "{key} used before defined: {v}");
+                }
+            }
+            match v["type"].as_str().unwrap() {
+                "position" => titles.entry(s_(v, "person")).or_default().push((
+                    s_(v, "title"),
+                    s_(v, "from"),
+                    s_(v, "to"),
+                )),
+                "membership" => {
+                    let post = s_(v, "post");
+                    let (from, to) = (s_(v, "from"), s_(v, "to"));
+                    let spans = held.entry(post.clone()).or_default();
+                    if let Some((_, last_to)) = spans.last() {
+                        assert!(!last_to.is_empty() && *last_to <= from, "overlap on {post}");
+                    }
+                    spans.push((from.clone(), to.clone()));
+                    let p = &keys[&post];
+                    let owner = &keys[&s_(p, "owner")];
+                    if s_(p, "role") == "leader" && s_(owner, "kind") == "leadership_group" {
+                        let ok = titles[&s_(v, "person")].iter().any(|(t, f, _)| {
+                            (t == "街道党工委书记" || t == "街道办事处主任") && *f <= from
+                        });
+                        assert!(ok, "leader without position: {v}");
+                    }
+                    assert!(s_(p, "from") <= from);
+                }
+                "body" => {
+                    bodies.insert((s_(v, "unit"), s_(v, "name")), s_(v, "from"));
+                }
+                _ => {}
+            }
+            if let Some(k) = v["key"].as_str() {
+                keys.insert(k.to_string(), v.clone());
+            }
+        }
+        assert_eq!(bodies.len(), s.bodies);
+        // Activities: numbered, in 2024 and day order, in known units; bodies exist that
+        // day; subjects known; R1/R2/R5 meetings on working days.
+        let units = UnitIndex::parse(&read(&dir, "units.csv"));
+        let text = read(&dir, "rules/activities.csv");
+        let mut lines = text.lines();
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("编号,日期,类型,子类型,单位,机构"));
+        let mut last = String::new();
+        let mut n = 0;
+        for l in lines {
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f.len(), 13, "{l}");
+            n += 1;
+            assert_eq!(f[0], format!("2024-{n:06}"));
+            assert!(f[1].starts_with("2024-") && f[1] >= last.as_str(), "{l}");
+            last = f[1].to_string();
+            assert!(units.valid(f[4], date(f[1]).unwrap()).is_some(), "{l}");
+            if !f[5].is_empty() {
+                let from = &bodies[&(f[4].to_string(), f[5].to_string())];
+                assert!(from.as_str() <= f[1], "{l}");
+            }
+            if !f[7].is_empty() {
+                assert!(known.contains_key(f[7]), "{l}");
+            }
+            if f[2] == "会议" {
+                use chrono::Datelike;
+                let wd = date(f[1]).unwrap().weekday().num_days_from_monday();
+                assert!(wd < 5, "meeting on a weekend: {l}");
+            }
+        }
+        assert_eq!(n, 16_000);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn rules_data_survives_planted_rows() {
+        let (dir, r) = run_rules("rules-bad", 3000, 2, 24);
+        assert_eq!(r.rules.unwrap().activities, 16_000);
+        fs::remove_dir_all(dir).unwrap();
     }
 }
