@@ -276,6 +276,13 @@ fn main() -> ExitCode {
                 t0.elapsed().as_secs_f64()
             );
             if let Some(x) = &r.rules {
+                if x.activities as u64 > params.activities {
+                    println!(
+                        "generate --rules: the work the rules call for alone makes {} activities, \
+                         more than --activities {}",
+                        x.activities, params.activities
+                    );
+                }
                 println!(
                     "generate --rules: {} activities ({} routine), {} trigger events \
                      ({} life events + {} migrant arrivals), {} matters, {} hardship flags; \
