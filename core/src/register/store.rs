@@ -168,11 +168,15 @@ pub(crate) fn residences(
     resident: ResidentId,
     at: TxId,
 ) -> Result<Vec<Residence>> {
-    let sql = format!(
-        "SELECT id, unit, from_day, to_day FROM residence WHERE resident = ?2 AND {AS_OF_TX}
-         ORDER BY from_day, id"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    // Current rows and superseded ones each have their own partial index by resident.
+    let sql = "SELECT id, unit, from_day, to_day FROM (
+             SELECT id, unit, from_day, to_day FROM residence
+             WHERE resident = ?2 AND sys_to IS NULL AND sys_from <= ?1
+             UNION ALL
+             SELECT id, unit, from_day, to_day FROM residence
+             WHERE resident = ?2 AND sys_to > ?1 AND sys_from <= ?1)
+         ORDER BY from_day, id";
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![at, resident], |r| {
         Ok(Residence {
             id: r.get(0)?,

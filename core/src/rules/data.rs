@@ -128,19 +128,33 @@ impl RulesData {
         if let Some(l) = self.ledger.get() {
             return Ok(l);
         }
+        // Transaction numbers grow with time: the newest one that wrote a unit's current
+        // residences is its last change; its date comes from the (small) txn table.
         let mut stmt = conn.prepare(
-            "SELECT s.unit, max(t.at) FROM residence s JOIN txn t ON t.id = s.sys_from
-             WHERE s.sys_from <= ?1 AND (s.sys_to IS NULL OR s.sys_to > ?1) GROUP BY s.unit",
+            "SELECT unit, max(sys_from) FROM residence
+             WHERE sys_from <= ?1 AND (sys_to IS NULL OR sys_to > ?1) GROUP BY unit",
         )?;
-        let rows = stmt.query_map([self.transaction], |r| {
-            Ok((r.get::<_, UnitId>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let last: Vec<(UnitId, i64)> = stmt
+            .query_map([self.transaction], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut day_of_tx: FxHashMap<i64, Option<i32>> = FxHashMap::default();
+        let mut at = conn.prepare_cached("SELECT at FROM txn WHERE id = ?1")?;
         let mut out = FxHashMap::default();
-        for row in rows {
-            let (unit, at) = row?;
-            if let Ok(d) = chrono::NaiveDate::parse_from_str(at.get(..10).unwrap_or(""), "%Y-%m-%d")
-            {
-                out.insert(unit, crate::stats::day_of(d));
+        for (unit, tx) in last {
+            let day = match day_of_tx.get(&tx) {
+                Some(d) => *d,
+                None => {
+                    let text: String = at.query_row([tx], |r| r.get(0))?;
+                    let d =
+                        chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(""), "%Y-%m-%d")
+                            .ok()
+                            .map(crate::stats::day_of);
+                    day_of_tx.insert(tx, d);
+                    d
+                }
+            };
+            if let Some(d) = day {
+                out.insert(unit, d);
             }
         }
         Ok(self.ledger.get_or_init(|| out))

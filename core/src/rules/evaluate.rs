@@ -94,7 +94,8 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// Compliance rates rolled up the unit tree: per unit, all rules then each rule.
     pub compliance: Vec<ComplianceRow>,
-    /// SHA-256 over the findings (equal findings, equal digest).
+    /// SHA-256 over the findings' rules, subjects, periods, statuses, values and evidence
+    /// (equal findings, equal digest).
     pub digest: String,
     /// The stored run, when it was recorded.
     pub run: Option<i64>,
@@ -848,135 +849,166 @@ impl Ctx<'_> {
         triggers.sort_by_key(|t| (t.1, t.3, t.4));
         let what = kinds_text(&d.activity, &d.subtype, false);
         let what_zh = kinds_text(&d.activity, &d.subtype, true);
-        let today = self.today;
-        for (sk, subject, unit, day, event, trig_en, trig_zh) in triggers {
-            let start = date(day.into());
-            let due = self.due(d, start);
-            let pool = match sk {
-                SubjectKind::Resident => self.data.by_subject.get(&subject),
-                _ => self.data.by_unit.get(&unit),
-            };
-            let candidates = pool
-                .map(Vec::as_slice)
-                .unwrap_or_default()
-                .iter()
-                .map(|i| &self.data.activities[*i as usize])
-                .filter(|a| a.day >= day && matches(a, &d.activity, &d.subtype))
-                .filter(|a| sk != SubjectKind::Unit || Some(a.id) != event);
-            // An activity naming this event answers it; otherwise the first one after it
-            // that does not answer another event.
-            let mut first: Option<&ActivityRow> = None;
-            let mut named: Option<&ActivityRow> = None;
-            for a in candidates {
-                if event.is_some() && a.answers == event && sk == SubjectKind::Resident {
-                    if named.is_none_or(|n| a.day < n.day) {
-                        named = Some(a);
-                    }
-                } else if a.answers.is_none() && first.is_none_or(|f| a.day < f.day) {
-                    first = Some(a);
+        let judge = |t: &TriggerRow| self.answer(rule, d, &what, &what_zh, t.clone());
+        let threads = crate::stats::threads();
+        if threads > 1 && triggers.len() >= PARALLEL_TRIGGERS {
+            // Triggers are independent: split them over the cores, keep their order.
+            let chunk = triggers.len().div_ceil(threads);
+            let parts: Vec<std::thread::Result<Vec<Finding>>> = std::thread::scope(|sc| {
+                let handles: Vec<_> = triggers
+                    .chunks(chunk)
+                    .map(|c| sc.spawn(move || c.iter().map(judge).collect::<Vec<_>>()))
+                    .collect();
+                handles.into_iter().map(|h| h.join()).collect()
+            });
+            for part in parts {
+                match part {
+                    Ok(found) => out.extend(found),
+                    Err(panic) => std::panic::resume_unwind(panic),
                 }
             }
-            let answer = named.or(first);
-            let who = match sk {
-                SubjectKind::Resident => format!("resident #{subject}"),
-                _ => self.unit_name(unit),
-            };
-            let who_zh = match sk {
-                SubjectKind::Resident => format!("居民#{subject}"),
-                _ => self.unit_name(unit),
-            };
-            let allowed = d.within_days;
-            let unit_en = if d.days == DayCount::Working {
-                "working days"
-            } else {
-                "days"
-            };
-            let unit_zh = if d.days == DayCount::Working {
-                "个工作日"
-            } else {
-                "天"
-            };
-            let (status, actual, evidence, en, zh) = match answer {
-                Some(a) => {
-                    let on = date(a.day.into());
-                    let elapsed = match (d.days, &self.set.calendar) {
-                        (DayCount::Working, Some(cal)) => working_between(cal, start, on),
-                        _ => (on - start).num_days(),
-                    };
-                    let st = if on <= due { Status::OnTime } else { Status::Late };
-                    let verdict = if st == Status::OnTime { "on time" } else { "late" };
-                    let verdict_zh = if st == Status::OnTime { "按时" } else { "逾期" };
-                    (
-                        st,
-                        Some(elapsed as f64),
-                        vec![a.id],
-                        format!(
-                            "The {trig_en} of {who} on {start} was answered by a {what} on {on}, \
-                             day {elapsed} of {allowed} {unit_en} ({verdict})."
-                        ),
-                        format!(
-                            "{who_zh}于{start}发生{trig_zh}，{on}完成{what_zh}，为第{elapsed}{unit_zh}（时限{allowed}{unit_zh}，{verdict_zh}）。"
-                        ),
-                    )
+        } else {
+            out.extend(triggers.iter().map(judge));
+        }
+    }
+
+    /// The finding of one deadline trigger: the activity that answers it, if any, and
+    /// its status relative to the due day and "today".
+    fn answer(
+        &self,
+        rule: &Rule,
+        d: &Deadline,
+        what: &str,
+        what_zh: &str,
+        (sk, subject, unit, day, event, trig_en, trig_zh): TriggerRow,
+    ) -> Finding {
+        let today = self.today;
+        let start = date(day.into());
+        let due = self.due(d, start);
+        let pool = match sk {
+            SubjectKind::Resident => self.data.by_subject.get(&subject),
+            _ => self.data.by_unit.get(&unit),
+        };
+        let candidates = pool
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|i| &self.data.activities[*i as usize])
+            .filter(|a| a.day >= day && matches(a, &d.activity, &d.subtype))
+            .filter(|a| sk != SubjectKind::Unit || Some(a.id) != event);
+        // An activity naming this event answers it; otherwise the first one after it
+        // that does not answer another event.
+        let mut first: Option<&ActivityRow> = None;
+        let mut named: Option<&ActivityRow> = None;
+        for a in candidates {
+            if event.is_some() && a.answers == event && sk == SubjectKind::Resident {
+                if named.is_none_or(|n| a.day < n.day) {
+                    named = Some(a);
                 }
-                None if today > due => (
-                    Status::Overdue,
+            } else if a.answers.is_none() && first.is_none_or(|f| a.day < f.day) {
+                first = Some(a);
+            }
+        }
+        let answer = named.or(first);
+        let who = match sk {
+            SubjectKind::Resident => format!("resident #{subject}"),
+            _ => self.unit_name(unit),
+        };
+        let who_zh = match sk {
+            SubjectKind::Resident => format!("居民#{subject}"),
+            _ => self.unit_name(unit),
+        };
+        let allowed = d.within_days;
+        let unit_en = if d.days == DayCount::Working {
+            "working days"
+        } else {
+            "days"
+        };
+        let unit_zh = if d.days == DayCount::Working {
+            "个工作日"
+        } else {
+            "天"
+        };
+        let (status, actual, evidence, en, zh) = match answer {
+            Some(a) => {
+                let on = date(a.day.into());
+                let elapsed = match (d.days, &self.set.calendar) {
+                    (DayCount::Working, Some(cal)) => working_between(cal, start, on),
+                    _ => (on - start).num_days(),
+                };
+                let st = if on <= due { Status::OnTime } else { Status::Late };
+                let verdict = if st == Status::OnTime { "on time" } else { "late" };
+                let verdict_zh = if st == Status::OnTime { "按时" } else { "逾期" };
+                (
+                    st,
+                    Some(elapsed as f64),
+                    vec![a.id],
+                    format!(
+                        "The {trig_en} of {who} on {start} was answered by a {what} on {on}, \
+                         day {elapsed} of {allowed} {unit_en} ({verdict})."
+                    ),
+                    format!(
+                        "{who_zh}于{start}发生{trig_zh}，{on}完成{what_zh}，为第{elapsed}{unit_zh}（时限{allowed}{unit_zh}，{verdict_zh}）。"
+                    ),
+                )
+            }
+            None if today > due => (
+                Status::Overdue,
+                None,
+                Vec::new(),
+                format!(
+                    "The {trig_en} of {who} on {start} has no {what} by the deadline {due} \
+                     ({allowed} {unit_en})."
+                ),
+                format!(
+                    "{who_zh}于{start}发生{trig_zh}，截至时限{due}（{allowed}{unit_zh}）未开展{what_zh}。"
+                ),
+            ),
+            None => {
+                let used = (today - start).num_days().max(0) as f64;
+                let total = ((due - start).num_days().max(1)) as f64;
+                let st = if used / total >= d.warn_at {
+                    Status::Warning
+                } else {
+                    Status::Pending
+                };
+                let left = (due - today).num_days();
+                (
+                    st,
                     None,
                     Vec::new(),
                     format!(
-                        "The {trig_en} of {who} on {start} has no {what} by the deadline {due} \
-                         ({allowed} {unit_en})."
+                        "The {trig_en} of {who} on {start} awaits a {what}, due by {due} \
+                         ({left} days left)."
                     ),
                     format!(
-                        "{who_zh}于{start}发生{trig_zh}，截至时限{due}（{allowed}{unit_zh}）未开展{what_zh}。"
+                        "{who_zh}于{start}发生{trig_zh}，待开展{what_zh}，须于{due}前完成（剩余{left}天）。"
                     ),
-                ),
-                None => {
-                    let used = (today - start).num_days().max(0) as f64;
-                    let total = ((due - start).num_days().max(1)) as f64;
-                    let st = if used / total >= d.warn_at {
-                        Status::Warning
-                    } else {
-                        Status::Pending
-                    };
-                    let left = (due - today).num_days();
-                    (
-                        st,
-                        None,
-                        Vec::new(),
-                        format!(
-                            "The {trig_en} of {who} on {start} awaits a {what}, due by {due} \
-                             ({left} days left)."
-                        ),
-                        format!(
-                            "{who_zh}于{start}发生{trig_zh}，待开展{what_zh}，须于{due}前完成（剩余{left}天）。"
-                        ),
-                    )
-                }
-            };
-            let mut evidence = evidence;
-            if sk == SubjectKind::Unit {
-                evidence.extend(event);
+                )
             }
-            out.push(self.finish(
-                rule,
-                Draft {
-                    subject_kind: sk,
-                    subject,
-                    subject_name: (sk != SubjectKind::Resident).then(|| self.unit_name(unit)),
-                    unit,
-                    period: self.range,
-                    status,
-                    expected: Some(f64::from(allowed)),
-                    actual,
-                    triggered: Some(start),
-                    due: Some(due),
-                    evidence,
-                    en,
-                    zh,
-                },
-            ));
+        };
+        let mut evidence = evidence;
+        if sk == SubjectKind::Unit {
+            evidence.extend(event);
         }
+        self.finish(
+            rule,
+            Draft {
+                subject_kind: sk,
+                subject,
+                subject_name: (sk != SubjectKind::Resident).then(|| self.unit_name(unit)),
+                unit,
+                period: self.range,
+                status,
+                expected: Some(f64::from(allowed)),
+                actual,
+                triggered: Some(start),
+                due: Some(due),
+                evidence,
+                en,
+                zh,
+            },
+        )
     }
 
     fn coverage(&self, rule: &Rule, c: &Coverage, out: &mut Vec<Finding>) {
@@ -1183,6 +1215,9 @@ fn event_noun(kind: &crate::register::LifeEventKind) -> String {
         other => other.label().to_owned(),
     }
 }
+
+/// From this many triggers on, a deadline rule's triggers are judged on all cores.
+const PARALLEL_TRIGGERS: usize = 8192;
 
 /// A deadline's trigger: subject kind, subject, unit, day, event or activity id, and
 /// what happened in English and Chinese.
@@ -1458,13 +1493,35 @@ fn roll_up_compliance(units: &Units, set: &RuleSet, findings: &[Finding]) -> Vec
     out
 }
 
-/// SHA-256 over the findings' JSON.
+/// SHA-256 over what the findings say: rule and version, subject, unit, period, status,
+/// expected and actual values, trigger and due days, evidence. Names and explanation
+/// sentences follow from these and the record, so they are left out (hashing them would
+/// cost more than the evaluation).
 pub(crate) fn digest(findings: &[Finding]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
+    let day = |d: Option<NaiveDate>| d.map_or(i32::MIN, day_of).to_le_bytes();
+    let num = |x: Option<f64>| x.map_or(u64::MAX, f64::to_bits).to_le_bytes();
     for f in findings {
-        h.update(serde_json::to_vec(f).unwrap_or_default());
-        h.update(b"\n");
+        buf.clear();
+        for text in [f.rule.as_str(), f.version.as_str(), f.status.label()] {
+            buf.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            buf.extend_from_slice(text.as_bytes());
+        }
+        buf.push(f.subject_kind as u8);
+        buf.extend_from_slice(&f.subject.to_le_bytes());
+        buf.extend_from_slice(&f.unit.to_le_bytes());
+        for d in [Some(f.period_from), Some(f.period_to), f.triggered, f.due] {
+            buf.extend_from_slice(&day(d));
+        }
+        buf.extend_from_slice(&num(f.expected));
+        buf.extend_from_slice(&num(f.actual));
+        buf.extend_from_slice(&(f.evidence.len() as u32).to_le_bytes());
+        for e in &f.evidence {
+            buf.extend_from_slice(&e.to_le_bytes());
+        }
+        h.update(&buf);
     }
     crate::activity::hex_of(&h.finalize())
 }

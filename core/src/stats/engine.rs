@@ -79,7 +79,7 @@ impl StatsState {
 }
 
 /// Threads a scan uses.
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     std::env::var("SHILIU_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())

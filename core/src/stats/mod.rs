@@ -36,7 +36,7 @@ mod table;
 
 pub(crate) use columns::{Basis, Stays, ETH_SLOTS, GONE};
 pub use cube::{protect_cube, CubeReport, Summary};
-pub(crate) use engine::StatsState;
+pub(crate) use engine::{threads, StatsState};
 pub use geography::UnitInfo;
 pub use provinces::PROVINCES;
 pub use query::{

@@ -206,8 +206,8 @@ WHEN OLD.sys_to IS NOT NULL OR NEW.sys_to IS NULL OR NEW.count IS NOT OLD.count
 BEGIN SELECT RAISE(ABORT, 'shiliu: an aggregate count may only be superseded'); END;
 "#;
 
-/// Version 4: activities (dated records of work), evaluation runs of rule sets, and
-/// assessment entries made by hand. Activities and entries are versioned like the
+/// Version 4: activities (dated records of work), evaluation runs of rule sets,
+/// assessment entries made by hand, and an index of superseded residences. Activities and entries are versioned like the
 /// register; evaluation runs are append-only.
 fn v4() -> String {
     let mut sql = versioned_table(
@@ -227,6 +227,9 @@ fn v4() -> String {
     ));
     sql.push_str(
         "CREATE INDEX activity_key ON activity(key) WHERE sys_to IS NULL;
+         -- Superseded residences by resident, for reads as of an earlier transaction
+         -- (current ones have residence_by_resident).
+         CREATE INDEX residence_history ON residence(resident) WHERE sys_to IS NOT NULL;
          CREATE INDEX activity_day ON activity(day) WHERE sys_to IS NULL;
          CREATE INDEX assessment_entry_key ON assessment_entry(scheme, unit, period_day, indicator)
              WHERE sys_to IS NULL;
