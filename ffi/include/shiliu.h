@@ -18,9 +18,10 @@
  * rule set) is immutable: it may be shared by any number of threads at once, except
  * shiliu_rules_free. Handles, errors and strings are owned by the caller. Work runs
  * on the calling thread; only a resident import starts one helper thread for its
- * duration (options {"threads": 1} avoid it), and a statistics query over more than
- * 2 million stays splits its scan over the cores (joined before it returns;
- * environment SHILIU_THREADS=1 avoids it).
+ * duration (options {"threads": 1} avoid it), a statistics query over more than
+ * 2 million stays splits its scan over the cores, and so does a rule evaluation with
+ * more than 8,192 deadline triggers (both joined before they return; environment
+ * SHILIU_THREADS=1 avoids it).
  */
 
 #ifndef SHILIU_H
@@ -426,8 +427,10 @@ int32_t shiliu_rules_preset(const uint8_t *name, size_t len, char **out_text, st
 //
 // Thread safety: like every query, it may run on many threads at once on one registry
 // handle and one rule-set handle (except concurrently with `shiliu_registry_close` or
-// `shiliu_rules_free`); recording a run is a write, serialised with the others. All work
-// runs on the calling thread. The rule set is only read; it stays owned by the caller.
+// `shiliu_rules_free`); recording a run is a write, serialised with the others. Work runs
+// on the calling thread, except that a rule with more than 8,192 deadline triggers is
+// judged on all cores (scoped threads joined before it returns; `SHILIU_THREADS=1`
+// avoids them). The rule set is only read; it stays owned by the caller.
 //
 // # Safety
 // `reg` is NULL or an open handle; `rules` is NULL or a live rule-set handle; `request`

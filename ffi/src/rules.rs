@@ -187,8 +187,10 @@ struct EvaluateArgs {
 ///
 /// Thread safety: like every query, it may run on many threads at once on one registry
 /// handle and one rule-set handle (except concurrently with `shiliu_registry_close` or
-/// `shiliu_rules_free`); recording a run is a write, serialised with the others. All work
-/// runs on the calling thread. The rule set is only read; it stays owned by the caller.
+/// `shiliu_rules_free`); recording a run is a write, serialised with the others. Work runs
+/// on the calling thread, except that a rule with more than 8,192 deadline triggers is
+/// judged on all cores (scoped threads joined before it returns; `SHILIU_THREADS=1`
+/// avoids them). The rule set is only read; it stays owned by the caller.
 ///
 /// # Safety
 /// `reg` is NULL or an open handle; `rules` is NULL or a live rule-set handle; `request`

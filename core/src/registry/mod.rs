@@ -8,8 +8,9 @@
 //! write by another handle or another process is visible to the next query.
 //! Work runs on the calling thread; only [`Registry::import_residents`] starts one helper
 //! thread for its duration (`threads: Some(1)` avoids it), and a statistics query over
-//! more than 2 million stays splits its scan over the machine's cores (scoped threads,
-//! joined before it returns; `SHILIU_THREADS=1` avoids them).
+//! more than 2 million stays splits its scan over the machine's cores, and so does a rule
+//! evaluation for a rule with more than 8,192 deadline triggers (scoped threads, joined
+//! before they return; `SHILIU_THREADS=1` avoids them).
 
 mod batch;
 mod requests;
