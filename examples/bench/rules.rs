@@ -465,6 +465,17 @@ fn measure(dir: &Path, db: &Path, year: i32, repeat: usize) -> Res<()> {
         digests.push(e.digest);
     }
     let warm_cpu = (cpu_ms() - cpu0) / repeat as f64;
+    // On one thread (no split of the deadline triggers): the same findings.
+    let threads_before = std::env::var("SHILIU_THREADS").ok();
+    std::env::set_var("SHILIU_THREADS", "1");
+    let t = Instant::now();
+    let single = reg.view()?.evaluate(&rules, &req)?;
+    let t_single = ms(t);
+    match threads_before {
+        Some(v) => std::env::set_var("SHILIU_THREADS", v),
+        None => std::env::remove_var("SHILIU_THREADS"),
+    }
+    digests.push(single.digest);
     let same = digests.iter().all(|d| *d == ev.digest);
     // Each rule alone.
     let mut per_rule = Vec::new();
@@ -552,6 +563,7 @@ fn measure(dir: &Path, db: &Path, year: i32, repeat: usize) -> Res<()> {
          CPU {warm_cpu:.0} ms a run  [target <= 200 ms: {}]",
         if wmed <= 200.0 { "met" } else { "NOT met" }
     );
+    println!("    on one thread (SHILIU_THREADS=1): {t_single:.1} ms, the same digest");
     println!(
         "    answering as JSON (what the C and Python faces return) adds {t_json:.0} ms: the {} \
          findings are {:.1} MB of JSON",
