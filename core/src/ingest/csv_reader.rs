@@ -26,55 +26,68 @@ fn delimiter(text: &str) -> u8 {
 /// Reads every row of `text`, blank lines included (as rows of no cells), each with its
 /// 1-based line number.
 pub(crate) fn read_rows(text: &str, file: &str) -> Result<Vec<RawRow>> {
+    let mut rows = Vec::new();
+    for_each_row(text, file, |row, rec| {
+        rows.push(RawRow {
+            row,
+            cells: rec.iter().map(str::to_owned).collect(),
+        });
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Calls `f` with every row of `text` in order, blank lines included (as rows of no
+/// cells), each with its 1-based line number. Nothing is kept: a large file is read in
+/// one pass without a copy of its rows.
+pub(crate) fn for_each_row(
+    text: &str,
+    file: &str,
+    mut f: impl FnMut(usize, &csv::StringRecord) -> Result<()>,
+) -> Result<()> {
     let bytes = text.as_bytes();
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        )
-        .collect();
-    let line_of = |byte: usize| line_starts.partition_point(|start| *start <= byte);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter(text))
         .from_reader(bytes);
-    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    let blank = csv::StringRecord::new();
     let mut next_line = 1;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(file, e))?;
-        let mut byte = rec.position().map_or(0, |p| p.byte() as usize);
+    // Line breaks before `counted` (records come in order, so each byte is counted once).
+    let (mut counted, mut breaks) = (0, 0);
+    while rdr.read_record(&mut rec).map_err(|e| csv_error(file, e))? {
+        let mut byte = rec
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .min(bytes.len());
         // The reader's position may sit before the blank lines it skipped.
         while matches!(bytes.get(byte), Some(b'\n' | b'\r')) {
             byte += 1;
         }
-        let line = line_of(byte);
-        for blank in next_line..line {
-            rows.push(RawRow {
-                row: blank,
-                cells: Vec::new(),
-            });
+        if byte < counted {
+            (counted, breaks) = (0, 0);
         }
-        rows.push(RawRow {
-            row: line,
+        breaks += line_breaks(bytes.get(counted..byte).unwrap_or_default());
+        counted = byte;
+        let line = breaks + 1;
+        for row in next_line..line {
+            f(row, &blank)?;
+        }
+        next_line = line + 1 + line_breaks(rec.as_slice().as_bytes());
+        if rec.as_slice().contains('\r') {
             // Line breaks inside quoted fields as `\n`, as in XLSX cells.
-            cells: rec
-                .iter()
-                .map(|f| {
-                    if f.contains('\r') {
-                        f.replace("\r\n", "\n")
-                    } else {
-                        f.to_owned()
-                    }
-                })
-                .collect(),
-        });
-        next_line = line + 1 + rec.iter().map(|f| f.matches('\n').count()).sum::<usize>();
+            let fixed: csv::StringRecord = rec.iter().map(|c| c.replace("\r\n", "\n")).collect();
+            f(line, &fixed)?;
+        } else {
+            f(line, &rec)?;
+        }
     }
-    Ok(rows)
+    Ok(())
+}
+
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
 }
 
 fn csv_error(file: &str, e: csv::Error) -> Error {

@@ -178,7 +178,7 @@ impl<'s> Mapper<'s> {
     }
 
     /// How many distinct fields a row's cells map to.
-    pub(crate) fn mapped_count(&self, cells: &[String]) -> usize {
+    pub(crate) fn mapped_count<'c>(&self, cells: impl IntoIterator<Item = &'c str>) -> usize {
         let mut seen: Vec<&'static str> = Vec::new();
         for c in cells {
             if let Some(f) = self.field_of(c) {
