@@ -1,8 +1,9 @@
 //! SQL of the register tables. Every table is versioned like `fact`: a change supersedes
 //! the current version (`sys_to`) and inserts a new one under the same id.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Row};
 
+use super::keys::KeyMap;
 use super::{date, day, Category, Residence, ResidentId, ResidentRecord};
 use crate::codes::{Ethnicity, Sex};
 use crate::error::{Error, Result};
@@ -51,6 +52,85 @@ pub(crate) fn supersede(conn: &Connection, table: &str, id: i64, tx: TxId) -> Re
     }
 }
 
+const INSERT_RESIDENT: &str =
+    "INSERT INTO resident(id, sys_from, name, sex, birth_day, id_number, ethnicity, phone,
+         category, origin, household, father_ethnicity, mother_ethnicity, match_key, hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+const INSERT_RESIDENCE: &str =
+    "INSERT INTO residence(id, sys_from, resident, unit, from_day, to_day)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// The inserts a writer runs for every resident, each prepared once and kept (an import
+/// runs them a million times; looking a statement up in the connection's cache each
+/// time costs as much as binding it).
+#[derive(Default)]
+pub(crate) struct Inserts<'c> {
+    resident: Option<CachedStatement<'c>>,
+    residence: Option<CachedStatement<'c>>,
+}
+
+fn prepared<'s, 'c>(
+    slot: &'s mut Option<CachedStatement<'c>>,
+    conn: &'c Connection,
+    sql: &str,
+) -> Result<&'s mut CachedStatement<'c>> {
+    Ok(match slot {
+        Some(stmt) => stmt,
+        None => slot.insert(conn.prepare_cached(sql)?),
+    })
+}
+
+impl<'c> Inserts<'c> {
+    /// Inserts a version of a resident's core record.
+    pub(crate) fn resident(
+        &mut self,
+        conn: &'c Connection,
+        tx: TxId,
+        r: &ResidentRecord,
+        match_key: &str,
+        hash: i64,
+    ) -> Result<()> {
+        let stmt = prepared(&mut self.resident, conn, INSERT_RESIDENT)?;
+        stmt.raw_bind_parameter(1, r.id)?;
+        stmt.raw_bind_parameter(2, tx)?;
+        stmt.raw_bind_parameter(3, r.name.as_str())?;
+        stmt.raw_bind_parameter(4, r.sex.map(sex_code))?;
+        stmt.raw_bind_parameter(5, r.birth_date.map(day))?;
+        stmt.raw_bind_parameter(6, r.id_number.as_deref())?;
+        stmt.raw_bind_parameter(7, r.ethnicity.number())?;
+        stmt.raw_bind_parameter(8, r.phone.as_deref())?;
+        stmt.raw_bind_parameter(9, r.category.code())?;
+        stmt.raw_bind_parameter(10, r.origin.as_deref())?;
+        stmt.raw_bind_parameter(11, r.household.as_deref())?;
+        stmt.raw_bind_parameter(12, r.father_ethnicity.map(|e| e.number()))?;
+        stmt.raw_bind_parameter(13, r.mother_ethnicity.map(|e| e.number()))?;
+        stmt.raw_bind_parameter(14, match_key)?;
+        stmt.raw_bind_parameter(15, hash)?;
+        stmt.raw_execute()?;
+        Ok(())
+    }
+
+    /// Inserts a version of a residence interval.
+    pub(crate) fn residence(
+        &mut self,
+        conn: &'c Connection,
+        tx: TxId,
+        resident: ResidentId,
+        r: &Residence,
+    ) -> Result<()> {
+        let stmt = prepared(&mut self.residence, conn, INSERT_RESIDENCE)?;
+        stmt.raw_bind_parameter(1, r.id)?;
+        stmt.raw_bind_parameter(2, tx)?;
+        stmt.raw_bind_parameter(3, resident)?;
+        stmt.raw_bind_parameter(4, r.unit)?;
+        stmt.raw_bind_parameter(5, day(r.valid.from))?;
+        stmt.raw_bind_parameter(6, r.valid.to.map(day))?;
+        stmt.raw_execute()?;
+        Ok(())
+    }
+}
+
 /// Inserts a version of a resident's core record.
 pub(crate) fn insert_resident(
     conn: &Connection,
@@ -59,29 +139,7 @@ pub(crate) fn insert_resident(
     match_key: &str,
     hash: i64,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO resident(id, sys_from, name, sex, birth_day, id_number, ethnicity, phone,
-             category, origin, household, father_ethnicity, mother_ethnicity, match_key, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        r.id,
-        tx,
-        r.name,
-        r.sex.map(sex_code),
-        r.birth_date.map(day),
-        r.id_number,
-        r.ethnicity.number(),
-        r.phone,
-        r.category.code(),
-        r.origin,
-        r.household,
-        r.father_ethnicity.map(|e| e.number()),
-        r.mother_ethnicity.map(|e| e.number()),
-        match_key,
-        hash,
-    ])?;
-    Ok(())
+    Inserts::default().resident(conn, tx, r, match_key, hash)
 }
 
 /// Inserts a version of a residence interval.
@@ -91,19 +149,7 @@ pub(crate) fn insert_residence(
     resident: ResidentId,
     r: &Residence,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO residence(id, sys_from, resident, unit, from_day, to_day)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        r.id,
-        tx,
-        resident,
-        r.unit,
-        day(r.valid.from),
-        r.valid.to.map(day)
-    ])?;
-    Ok(())
+    Inserts::default().residence(conn, tx, resident, r)
 }
 
 fn sex_code(s: Sex) -> i64 {
@@ -231,12 +277,50 @@ pub(crate) fn living_in(
 }
 
 /// Current residents by match key: (id, content hash).
-pub(crate) fn current_keys(
-    conn: &Connection,
-) -> Result<rustc_hash::FxHashMap<String, (ResidentId, i64)>> {
+pub(crate) fn current_keys(conn: &Connection) -> Result<KeyMap<(ResidentId, i64)>> {
+    let mut keys = KeyMap::default();
     let mut stmt = conn.prepare("SELECT match_key, id, hash FROM resident WHERE sys_to IS NULL")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let key = r.get_ref(0)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        keys.insert(key, (r.get(1)?, r.get(2)?));
+    }
+    Ok(keys)
+}
+
+/// An index dropped inside the current write transaction, to be created again from its
+/// own recorded definition before that transaction commits.
+///
+/// Schema changes are transactional in SQLite: until the commit, every other connection
+/// still reads the index, and a rollback (an error, a cancelled import, a crash) brings
+/// it back. Whatever runs between the drop and [`recreate_index`] must therefore not
+/// rely on the index (queries still work, as scans) — nor on the uniqueness it enforces,
+/// which the recreation checks again over every current row.
+pub(crate) struct DroppedIndex {
+    sql: String,
+}
+
+/// Drops index `name` in the current transaction (see [`DroppedIndex`]).
+pub(crate) fn drop_index(conn: &Connection, name: &str) -> Result<DroppedIndex> {
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::Internal(format!("index {name} is missing")))?;
+    conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+    Ok(DroppedIndex { sql })
+}
+
+/// Creates a dropped index again, exactly as it was defined; fails (and so fails the
+/// transaction) if a unique index no longer holds.
+pub(crate) fn recreate_index(conn: &Connection, index: DroppedIndex) -> Result<()> {
+    conn.execute_batch(&index.sql)?;
+    Ok(())
 }
 
 /// Inserts a version of a registration place.

@@ -43,6 +43,15 @@ impl Prepared {
         2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
     }
 }
+/// `s` without white space at either end (moved, not copied, when there is none).
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_owned()
+    }
+}
+
 /// The ID number's value where there is one (warning when the column disagrees), else
 /// the column's.
 fn prefer_id<T: PartialEq>(
@@ -70,8 +79,19 @@ impl Checks<'_> {
     /// birth date and sex taken from it when absent, disagreement warned), community in
     /// scope and existing on the arrival date, interval, origin code.
     pub(crate) fn prepare_resident(&self, r: NewResident) -> Result<Prepared> {
+        self.prepare(r, false)
+    }
+
+    /// [`Checks::prepare_resident`] for a resident whose community the caller has
+    /// already found writable and existing on the arrival date (an import, from its
+    /// cache of communities).
+    pub(crate) fn prepare_resident_in_checked_community(&self, r: NewResident) -> Result<Prepared> {
+        self.prepare(r, true)
+    }
+
+    fn prepare(&self, r: NewResident, community_checked: bool) -> Result<Prepared> {
         let mut warnings = Vec::new();
-        let name = r.name.trim().to_owned();
+        let name = trimmed(r.name);
         if name.is_empty() {
             return Err(Error::invalid("name", "it is empty"));
         }
@@ -109,8 +129,10 @@ impl Checks<'_> {
             Some(o) => Some(DivisionCode::parse(o)?.value.as_str().to_owned()),
             None => None,
         };
-        self.require_writable(r.community)?;
-        self.network().require_unit(r.community, r.arrived_on)?;
+        if !community_checked {
+            self.require_writable(r.community)?;
+            self.network().require_unit(r.community, r.arrived_on)?;
+        }
         let valid = Interval::new(r.arrived_on, r.left_on)?;
         let record = ResidentRecord {
             id: 0,
@@ -119,16 +141,10 @@ impl Checks<'_> {
             birth_date,
             id_number: id.map(|n| n.as_str().to_owned()),
             ethnicity: r.ethnicity,
-            phone: r
-                .phone
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty()),
+            phone: r.phone.map(trimmed).filter(|p| !p.is_empty()),
             category: r.category,
             origin,
-            household: r
-                .household
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty()),
+            household: r.household.map(trimmed).filter(|h| !h.is_empty()),
             father_ethnicity: r.father_ethnicity,
             mother_ethnicity: r.mother_ethnicity,
         };
@@ -176,6 +192,7 @@ pub(crate) struct Writer<'c> {
     pub tx: crate::network::TxId,
     pub today: NaiveDate,
     pub touched: Vec<i64>,
+    pub inserts: store::Inserts<'c>,
 }
 
 impl Writer<'_> {
@@ -191,8 +208,10 @@ impl Writer<'_> {
     ) -> Result<ResidentId> {
         p.record.id = first_id;
         p.residence.id = first_id + 1;
-        store::insert_resident(self.conn, self.tx, &p.record, &p.key, p.hash)?;
-        store::insert_residence(self.conn, self.tx, p.record.id, &p.residence)?;
+        let (conn, tx) = (self.conn, self.tx);
+        self.inserts.resident(conn, tx, &p.record, &p.key, p.hash)?;
+        self.inserts
+            .residence(conn, tx, p.record.id, &p.residence)?;
         let mut next = first_id + 2;
         if let Some((unit, division)) = &p.registration {
             store::insert_registration(
@@ -349,6 +368,7 @@ impl Batch<'_> {
             tx: self.tx,
             today: self.today,
             touched: Vec::new(),
+            inserts: store::Inserts::default(),
         };
         let out = f(&mut w);
         self.touched.append(&mut w.touched);
