@@ -7,7 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 /// The number of an ID-number key (`id:` and 17 digits and a digit or `X`): the 17
 /// digits times 11 plus the check character (`X` = 10). One number per key and one key
 /// per number, so comparing numbers compares the keys. `None` for any other key.
-fn pack(key: &str) -> Option<u64> {
+pub(crate) fn pack(key: &str) -> Option<u64> {
     let number = key.strip_prefix("id:")?.as_bytes();
     let (first17, check) = match number {
         [first @ .., last] if first.len() == 17 => (first, *last),
@@ -55,6 +55,9 @@ impl<V> KeyMap<V> {
 
     /// The value of `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        if self.ids.is_empty() && self.other.is_empty() {
+            return None;
+        }
         match pack(key) {
             Some(n) => self.ids.get(&n),
             None => self.other.get(key),

@@ -52,6 +52,47 @@ pub(crate) fn supersede(conn: &Connection, table: &str, id: i64, tx: TxId) -> Re
     }
 }
 
+/// A version of a resident's core record as an insert binds it.
+#[derive(Clone, Copy)]
+pub(crate) struct ResidentRow<'a> {
+    pub id: ResidentId,
+    pub name: &'a str,
+    pub sex: Option<Sex>,
+    pub birth_date: Option<chrono::NaiveDate>,
+    pub id_number: Option<&'a str>,
+    pub ethnicity: Ethnicity,
+    pub phone: Option<&'a str>,
+    pub category: Category,
+    pub origin: Option<&'a str>,
+    pub household: Option<&'a str>,
+    pub father_ethnicity: Option<Ethnicity>,
+    pub mother_ethnicity: Option<Ethnicity>,
+    pub match_key: &'a str,
+    pub hash: i64,
+}
+
+impl ResidentRecord {
+    /// The record as an insert binds it.
+    pub(crate) fn row<'a>(&'a self, match_key: &'a str, hash: i64) -> ResidentRow<'a> {
+        ResidentRow {
+            id: self.id,
+            name: &self.name,
+            sex: self.sex,
+            birth_date: self.birth_date,
+            id_number: self.id_number.as_deref(),
+            ethnicity: self.ethnicity,
+            phone: self.phone.as_deref(),
+            category: self.category,
+            origin: self.origin.as_deref(),
+            household: self.household.as_deref(),
+            father_ethnicity: self.father_ethnicity,
+            mother_ethnicity: self.mother_ethnicity,
+            match_key,
+            hash,
+        }
+    }
+}
+
 const INSERT_RESIDENT: &str =
     "INSERT INTO resident(id, sys_from, name, sex, birth_day, id_number, ethnicity, phone,
          category, origin, household, father_ethnicity, mother_ethnicity, match_key, hash)
@@ -87,26 +128,24 @@ impl<'c> Inserts<'c> {
         &mut self,
         conn: &'c Connection,
         tx: TxId,
-        r: &ResidentRecord,
-        match_key: &str,
-        hash: i64,
+        r: &ResidentRow<'_>,
     ) -> Result<()> {
         let stmt = prepared(&mut self.resident, conn, INSERT_RESIDENT)?;
         stmt.raw_bind_parameter(1, r.id)?;
         stmt.raw_bind_parameter(2, tx)?;
-        stmt.raw_bind_parameter(3, r.name.as_str())?;
+        stmt.raw_bind_parameter(3, r.name)?;
         stmt.raw_bind_parameter(4, r.sex.map(sex_code))?;
         stmt.raw_bind_parameter(5, r.birth_date.map(day))?;
-        stmt.raw_bind_parameter(6, r.id_number.as_deref())?;
+        stmt.raw_bind_parameter(6, r.id_number)?;
         stmt.raw_bind_parameter(7, r.ethnicity.number())?;
-        stmt.raw_bind_parameter(8, r.phone.as_deref())?;
+        stmt.raw_bind_parameter(8, r.phone)?;
         stmt.raw_bind_parameter(9, r.category.code())?;
-        stmt.raw_bind_parameter(10, r.origin.as_deref())?;
-        stmt.raw_bind_parameter(11, r.household.as_deref())?;
+        stmt.raw_bind_parameter(10, r.origin)?;
+        stmt.raw_bind_parameter(11, r.household)?;
         stmt.raw_bind_parameter(12, r.father_ethnicity.map(|e| e.number()))?;
         stmt.raw_bind_parameter(13, r.mother_ethnicity.map(|e| e.number()))?;
-        stmt.raw_bind_parameter(14, match_key)?;
-        stmt.raw_bind_parameter(15, hash)?;
+        stmt.raw_bind_parameter(14, r.match_key)?;
+        stmt.raw_bind_parameter(15, r.hash)?;
         stmt.raw_execute()?;
         Ok(())
     }
@@ -129,17 +168,6 @@ impl<'c> Inserts<'c> {
         stmt.raw_execute()?;
         Ok(())
     }
-}
-
-/// Inserts a version of a resident's core record.
-pub(crate) fn insert_resident(
-    conn: &Connection,
-    tx: TxId,
-    r: &ResidentRecord,
-    match_key: &str,
-    hash: i64,
-) -> Result<()> {
-    Inserts::default().resident(conn, tx, r, match_key, hash)
 }
 
 /// Inserts a version of a residence interval.

@@ -40,7 +40,183 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// How many ids storing it as new takes.
     pub fn ids_needed(&self) -> i64 {
+        self.as_new().ids_needed()
+    }
+
+    /// What storing it as new takes.
+    pub fn as_new(&self) -> NewRecord<'_> {
+        NewRecord {
+            record: self.record.row(&self.key, self.hash),
+            residence: self.residence,
+            registration: self
+                .registration
+                .as_ref()
+                .map(|(unit, division)| (*unit, division.as_deref())),
+            hardship: self.hardship.as_deref(),
+        }
+    }
+}
+
+/// What storing a new resident takes, borrowed: from a [`Prepared`], or from an import's
+/// [`PreparedRows`].
+#[derive(Clone, Copy)]
+pub(crate) struct NewRecord<'a> {
+    /// The core record (its id is given when stored).
+    pub record: store::ResidentRow<'a>,
+    /// The residence (its id is given when stored).
+    pub residence: Residence,
+    /// 户籍地: a unit of the registry, or a division code or address text.
+    pub registration: Option<(Option<UnitId>, Option<&'a str>)>,
+    /// 困难类型: a hardship flag with this detail.
+    pub hardship: Option<&'a str>,
+}
+
+impl NewRecord<'_> {
+    /// How many ids storing it takes.
+    pub fn ids_needed(&self) -> i64 {
         2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
+    }
+}
+
+/// A text of a [`PreparedRows`] entry: (start, length); `None` as [`ABSENT`].
+type Span = (u32, u32);
+const ABSENT: Span = (u32::MAX, 0);
+
+/// One entry of [`PreparedRows`]: everything but the text, and where its texts are.
+#[derive(Clone, Copy)]
+struct PackedRecord {
+    sex: Option<crate::codes::Sex>,
+    birth_date: Option<NaiveDate>,
+    ethnicity: crate::codes::Ethnicity,
+    category: super::Category,
+    father_ethnicity: Option<crate::codes::Ethnicity>,
+    mother_ethnicity: Option<crate::codes::Ethnicity>,
+    residence: Residence,
+    /// The registration place's unit, when there is a registration place.
+    registration: Option<Option<UnitId>>,
+    hash: i64,
+    /// name, ID number, phone, origin, household, match key, registration division,
+    /// hardship.
+    texts: [Span; 8],
+}
+
+/// Prepared residents packed for the trip from an import's validating thread to its
+/// writing thread: one fixed-size entry and one run of text each, where a [`Prepared`]
+/// is a dozen heap allocations that the writer would read one cache miss at a time.
+#[derive(Default)]
+pub(crate) struct PreparedRows {
+    records: Vec<PackedRecord>,
+    text: String,
+}
+
+impl PreparedRows {
+    /// Adds a prepared resident; returns its index.
+    pub(crate) fn push(&mut self, p: &Prepared) -> Result<usize> {
+        let mut span = |s: Option<&str>| -> Result<Span> {
+            let Some(s) = s else { return Ok(ABSENT) };
+            let start = u32::try_from(self.text.len());
+            self.text.push_str(s);
+            match (start, u32::try_from(s.len())) {
+                (Ok(start), Ok(len)) if start != u32::MAX => Ok((start, len)),
+                _ => Err(Error::invalid("row", "a value is too long")),
+            }
+        };
+        let r = &p.record;
+        let registration = p.registration.as_ref();
+        let texts = [
+            span(Some(&r.name))?,
+            span(r.id_number.as_deref())?,
+            span(r.phone.as_deref())?,
+            span(r.origin.as_deref())?,
+            span(r.household.as_deref())?,
+            span(Some(&p.key))?,
+            span(registration.and_then(|(_, d)| d.as_deref()))?,
+            span(p.hardship.as_deref())?,
+        ];
+        self.records.push(PackedRecord {
+            sex: r.sex,
+            birth_date: r.birth_date,
+            ethnicity: r.ethnicity,
+            category: r.category,
+            father_ethnicity: r.father_ethnicity,
+            mother_ethnicity: r.mother_ethnicity,
+            residence: p.residence,
+            registration: registration.map(|(unit, _)| *unit),
+            hash: p.hash,
+            texts,
+        });
+        Ok(self.records.len() - 1)
+    }
+
+    fn text(&self, (start, len): Span) -> Option<&str> {
+        if (start, len) == ABSENT {
+            return None;
+        }
+        let start = start as usize;
+        self.text.get(start..start + len as usize)
+    }
+
+    /// Entry `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<NewRecord<'_>> {
+        let p = self.records.get(i)?;
+        let [name, id_number, phone, origin, household, key, division, hardship] =
+            p.texts.map(|t| self.text(t));
+        Some(NewRecord {
+            record: store::ResidentRow {
+                id: 0,
+                name: name.unwrap_or_default(),
+                sex: p.sex,
+                birth_date: p.birth_date,
+                id_number,
+                ethnicity: p.ethnicity,
+                phone,
+                category: p.category,
+                origin,
+                household,
+                father_ethnicity: p.father_ethnicity,
+                mother_ethnicity: p.mother_ethnicity,
+                match_key: key.unwrap_or_default(),
+                hash: p.hash,
+            },
+            residence: p.residence,
+            registration: p.registration.map(|unit| (unit, division)),
+            hardship,
+        })
+    }
+
+    /// Entry `i` as a [`Prepared`] (without warnings), for a write that needs one.
+    pub(crate) fn prepared(&self, i: usize) -> Option<Prepared> {
+        let n = self.get(i)?;
+        let r = n.record;
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Some(Prepared {
+            record: ResidentRecord {
+                id: r.id,
+                name: r.name.to_owned(),
+                sex: r.sex,
+                birth_date: r.birth_date,
+                id_number: owned(r.id_number),
+                ethnicity: r.ethnicity,
+                phone: owned(r.phone),
+                category: r.category,
+                origin: owned(r.origin),
+                household: owned(r.household),
+                father_ethnicity: r.father_ethnicity,
+                mother_ethnicity: r.mother_ethnicity,
+            },
+            residence: n.residence,
+            registration: n.registration.map(|(unit, d)| (unit, owned(d))),
+            hardship: owned(n.hardship),
+            key: r.match_key.to_owned(),
+            hash: r.hash,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Empties the rows, keeping their memory.
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.text.clear();
     }
 }
 /// `s` without white space at either end (moved, not copied, when there is none).
@@ -200,7 +376,8 @@ impl Writer<'_> {
         self.today
     }
 
-    /// Stores a prepared resident as new, with ids from `ids` (two per resident).
+    /// Stores a prepared resident as new, with ids from `first_id` on (see
+    /// [`Prepared::ids_needed`]).
     pub(crate) fn store_new_resident(
         &mut self,
         p: &mut Prepared,
@@ -208,37 +385,47 @@ impl Writer<'_> {
     ) -> Result<ResidentId> {
         p.record.id = first_id;
         p.residence.id = first_id + 1;
+        self.store_new(&p.as_new(), first_id)
+    }
+
+    /// Stores a new resident with ids from `first_id` on (see [`NewRecord::ids_needed`]).
+    pub(crate) fn store_new(&mut self, r: &NewRecord<'_>, first_id: i64) -> Result<ResidentId> {
         let (conn, tx) = (self.conn, self.tx);
-        self.inserts.resident(conn, tx, &p.record, &p.key, p.hash)?;
+        let id = first_id;
         self.inserts
-            .residence(conn, tx, p.record.id, &p.residence)?;
+            .resident(conn, tx, &store::ResidentRow { id, ..r.record })?;
+        let residence = Residence {
+            id: first_id + 1,
+            ..r.residence
+        };
+        self.inserts.residence(conn, tx, id, &residence)?;
         let mut next = first_id + 2;
-        if let Some((unit, division)) = &p.registration {
+        if let Some((unit, division)) = r.registration {
             store::insert_registration(
                 self.conn,
                 self.tx,
                 next,
-                p.record.id,
-                *unit,
-                division.as_deref(),
-                p.residence.valid.from,
+                id,
+                unit,
+                division,
+                residence.valid.from,
             )?;
             next += 1;
         }
-        if let Some(detail) = &p.hardship {
+        if let Some(detail) = r.hardship {
             store::insert_flag(
                 self.conn,
                 self.tx,
                 next,
-                p.record.id,
+                id,
                 "hardship",
                 Some(detail),
                 self.today(),
                 None,
             )?;
         }
-        self.touched.push(p.record.id);
-        Ok(p.record.id)
+        self.touched.push(id);
+        Ok(id)
     }
 
     /// Stores a prepared resident as a new version of resident `id`: the core record if it
@@ -253,7 +440,8 @@ impl Writer<'_> {
         }
         // A new core version even when only the residence changed: its hash follows.
         store::supersede(self.conn, "resident", id, tx)?;
-        store::insert_resident(self.conn, tx, &p.record, &p.key, p.hash)?;
+        let (conn, row) = (self.conn, p.record.row(&p.key, p.hash));
+        self.inserts.resident(conn, tx, &row)?;
         self.update_registration_and_hardship(id, p)?;
         let residences = store::residences(self.conn, id, tx)?;
         let same = residences
