@@ -872,12 +872,18 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
     fn flush(&mut self) -> Result<()> {
         self.pending.sort_unstable();
         if let Some(state) = self.state.as_mut() {
+            let mut run = Vec::with_capacity(store::MANY);
             for &(_, chunk, i) in &self.pending {
                 match self.held.get(chunk).and_then(|c| c.rows.get(i)) {
-                    Some(r) => state.insert(self.writer, &r)?,
+                    Some(r) => run.push(r),
                     None => return Err(Error::Internal("a held import row vanished".into())),
                 }
+                if run.len() == store::MANY {
+                    state.insert_many(self.writer, &run)?;
+                    run.clear();
+                }
             }
+            state.insert_many(self.writer, &run)?;
         }
         self.pending.clear();
         for chunk in std::mem::take(&mut self.held) {
@@ -1214,6 +1220,24 @@ impl<'o> Importer<'o> {
     fn insert(&mut self, w: &mut Writer<'_>, r: &NewRecord<'_>) -> Result<()> {
         let first = self.ids.take(w.conn, r.ids_needed())?;
         let id = w.store_new(r, first)?;
+        self.inserted(w, id, r)
+    }
+
+    /// Stores new residents, in this order.
+    fn insert_many<'r>(&mut self, w: &mut Writer<'_>, rs: &[NewRecord<'r>]) -> Result<()> {
+        let mut with_ids: Vec<(NewRecord<'r>, i64)> = Vec::with_capacity(rs.len());
+        for r in rs {
+            with_ids.push((*r, self.ids.take(w.conn, r.ids_needed())?));
+        }
+        w.store_new_many(&with_ids)?;
+        for (r, id) in &with_ids {
+            self.inserted(w, *id, r)?;
+        }
+        Ok(())
+    }
+
+    /// Notes a resident stored as new.
+    fn inserted(&mut self, w: &Writer<'_>, id: ResidentId, r: &NewRecord<'_>) -> Result<()> {
         self.is_present(id);
         if r.record.id_number.is_some() {
             self.by_id_number.inserted(w.conn)

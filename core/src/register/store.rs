@@ -93,14 +93,22 @@ impl ResidentRecord {
     }
 }
 
-const INSERT_RESIDENT: &str =
-    "INSERT INTO resident(id, sys_from, name, sex, birth_day, id_number, ethnicity, phone,
-         category, origin, household, father_ethnicity, mother_ethnicity, match_key, hash)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+const RESIDENT_COLUMNS_INSERTED: &str = "id, sys_from, name, sex, birth_day, id_number, \
+     ethnicity, phone, category, origin, household, father_ethnicity, mother_ethnicity, \
+     match_key, hash";
+const RESIDENCE_COLUMNS_INSERTED: &str = "id, sys_from, resident, unit, from_day, to_day";
 
-const INSERT_RESIDENCE: &str =
-    "INSERT INTO residence(id, sys_from, resident, unit, from_day, to_day)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// Rows per multi-row insert (see [`Inserts::residents`]).
+pub(crate) const MANY: usize = 32;
+
+/// `INSERT INTO table(columns) VALUES (?, …), …` for `rows` rows of `width` values.
+fn insert_sql(table: &str, columns: &str, width: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; width].join(", "));
+    format!(
+        "INSERT INTO {table}({columns}) VALUES {}",
+        vec![one; rows].join(", ")
+    )
+}
 
 /// The inserts a writer runs for every resident, each prepared once and kept (an import
 /// runs them a million times; looking a statement up in the connection's cache each
@@ -109,17 +117,61 @@ const INSERT_RESIDENCE: &str =
 pub(crate) struct Inserts<'c> {
     resident: Option<CachedStatement<'c>>,
     residence: Option<CachedStatement<'c>>,
+    residents: Option<CachedStatement<'c>>,
+    residences: Option<CachedStatement<'c>>,
 }
 
 fn prepared<'s, 'c>(
     slot: &'s mut Option<CachedStatement<'c>>,
     conn: &'c Connection,
-    sql: &str,
+    sql: impl FnOnce() -> String,
 ) -> Result<&'s mut CachedStatement<'c>> {
     Ok(match slot {
         Some(stmt) => stmt,
-        None => slot.insert(conn.prepare_cached(sql)?),
+        None => slot.insert(conn.prepare_cached(&sql())?),
     })
+}
+
+/// Binds a resident's values after the first `at` parameters.
+fn bind_resident(
+    stmt: &mut CachedStatement<'_>,
+    at: usize,
+    tx: TxId,
+    r: &ResidentRow<'_>,
+) -> Result<()> {
+    stmt.raw_bind_parameter(at + 1, r.id)?;
+    stmt.raw_bind_parameter(at + 2, tx)?;
+    stmt.raw_bind_parameter(at + 3, r.name)?;
+    stmt.raw_bind_parameter(at + 4, r.sex.map(sex_code))?;
+    stmt.raw_bind_parameter(at + 5, r.birth_date.map(day))?;
+    stmt.raw_bind_parameter(at + 6, r.id_number)?;
+    stmt.raw_bind_parameter(at + 7, r.ethnicity.number())?;
+    stmt.raw_bind_parameter(at + 8, r.phone)?;
+    stmt.raw_bind_parameter(at + 9, r.category.code())?;
+    stmt.raw_bind_parameter(at + 10, r.origin)?;
+    stmt.raw_bind_parameter(at + 11, r.household)?;
+    stmt.raw_bind_parameter(at + 12, r.father_ethnicity.map(|e| e.number()))?;
+    stmt.raw_bind_parameter(at + 13, r.mother_ethnicity.map(|e| e.number()))?;
+    stmt.raw_bind_parameter(at + 14, r.match_key)?;
+    stmt.raw_bind_parameter(at + 15, r.hash)?;
+    Ok(())
+}
+
+/// Binds a residence's values after the first `at` parameters.
+fn bind_residence(
+    stmt: &mut CachedStatement<'_>,
+    at: usize,
+    tx: TxId,
+    resident: ResidentId,
+    r: &Residence,
+) -> Result<()> {
+    stmt.raw_bind_parameter(at + 1, r.id)?;
+    stmt.raw_bind_parameter(at + 2, tx)?;
+    stmt.raw_bind_parameter(at + 3, resident)?;
+    stmt.raw_bind_parameter(at + 4, r.unit)?;
+    stmt.raw_bind_parameter(at + 5, day(r.valid.from))?;
+    stmt.raw_bind_parameter(at + 6, r.valid.to.map(day))?;
+    Ok(())
 }
 
 impl<'c> Inserts<'c> {
@@ -130,22 +182,32 @@ impl<'c> Inserts<'c> {
         tx: TxId,
         r: &ResidentRow<'_>,
     ) -> Result<()> {
-        let stmt = prepared(&mut self.resident, conn, INSERT_RESIDENT)?;
-        stmt.raw_bind_parameter(1, r.id)?;
-        stmt.raw_bind_parameter(2, tx)?;
-        stmt.raw_bind_parameter(3, r.name)?;
-        stmt.raw_bind_parameter(4, r.sex.map(sex_code))?;
-        stmt.raw_bind_parameter(5, r.birth_date.map(day))?;
-        stmt.raw_bind_parameter(6, r.id_number)?;
-        stmt.raw_bind_parameter(7, r.ethnicity.number())?;
-        stmt.raw_bind_parameter(8, r.phone)?;
-        stmt.raw_bind_parameter(9, r.category.code())?;
-        stmt.raw_bind_parameter(10, r.origin)?;
-        stmt.raw_bind_parameter(11, r.household)?;
-        stmt.raw_bind_parameter(12, r.father_ethnicity.map(|e| e.number()))?;
-        stmt.raw_bind_parameter(13, r.mother_ethnicity.map(|e| e.number()))?;
-        stmt.raw_bind_parameter(14, r.match_key)?;
-        stmt.raw_bind_parameter(15, r.hash)?;
+        let stmt = prepared(&mut self.resident, conn, || {
+            insert_sql("resident", RESIDENT_COLUMNS_INSERTED, 15, 1)
+        })?;
+        bind_resident(stmt, 0, tx, r)?;
+        stmt.raw_execute()?;
+        Ok(())
+    }
+
+    /// Inserts versions of residents' core records: [`MANY`] in one statement (a
+    /// statement's own work — opening its cursors, checking foreign keys' tables,
+    /// finishing — is then done once for all of them), fewer one by one.
+    pub(crate) fn residents(
+        &mut self,
+        conn: &'c Connection,
+        tx: TxId,
+        rows: &[ResidentRow<'_>],
+    ) -> Result<()> {
+        if rows.len() != MANY {
+            return rows.iter().try_for_each(|r| self.resident(conn, tx, r));
+        }
+        let stmt = prepared(&mut self.residents, conn, || {
+            insert_sql("resident", RESIDENT_COLUMNS_INSERTED, 15, MANY)
+        })?;
+        for (k, r) in rows.iter().enumerate() {
+            bind_resident(stmt, 15 * k, tx, r)?;
+        }
         stmt.raw_execute()?;
         Ok(())
     }
@@ -158,13 +220,33 @@ impl<'c> Inserts<'c> {
         resident: ResidentId,
         r: &Residence,
     ) -> Result<()> {
-        let stmt = prepared(&mut self.residence, conn, INSERT_RESIDENCE)?;
-        stmt.raw_bind_parameter(1, r.id)?;
-        stmt.raw_bind_parameter(2, tx)?;
-        stmt.raw_bind_parameter(3, resident)?;
-        stmt.raw_bind_parameter(4, r.unit)?;
-        stmt.raw_bind_parameter(5, day(r.valid.from))?;
-        stmt.raw_bind_parameter(6, r.valid.to.map(day))?;
+        let stmt = prepared(&mut self.residence, conn, || {
+            insert_sql("residence", RESIDENCE_COLUMNS_INSERTED, 6, 1)
+        })?;
+        bind_residence(stmt, 0, tx, resident, r)?;
+        stmt.raw_execute()?;
+        Ok(())
+    }
+
+    /// Inserts versions of residence intervals, (resident, residence): like
+    /// [`Inserts::residents`].
+    pub(crate) fn residences(
+        &mut self,
+        conn: &'c Connection,
+        tx: TxId,
+        rows: &[(ResidentId, Residence)],
+    ) -> Result<()> {
+        if rows.len() != MANY {
+            return rows
+                .iter()
+                .try_for_each(|(resident, r)| self.residence(conn, tx, *resident, r));
+        }
+        let stmt = prepared(&mut self.residences, conn, || {
+            insert_sql("residence", RESIDENCE_COLUMNS_INSERTED, 6, MANY)
+        })?;
+        for (k, (resident, r)) in rows.iter().enumerate() {
+            bind_residence(stmt, 6 * k, tx, *resident, r)?;
+        }
         stmt.raw_execute()?;
         Ok(())
     }

@@ -399,6 +399,46 @@ impl Writer<'_> {
             ..r.residence
         };
         self.inserts.residence(conn, tx, id, &residence)?;
+        self.store_new_extras(r, first_id)?;
+        Ok(id)
+    }
+
+    /// Stores new residents, each with ids from its `first_id` on: core records and
+    /// residences several to a statement (see [`store::Inserts::residents`]).
+    pub(crate) fn store_new_many(&mut self, rows: &[(NewRecord<'_>, i64)]) -> Result<()> {
+        let (conn, tx) = (self.conn, self.tx);
+        for run in rows.chunks(store::MANY) {
+            let residents: Vec<store::ResidentRow<'_>> = run
+                .iter()
+                .map(|(r, id)| store::ResidentRow {
+                    id: *id,
+                    ..r.record
+                })
+                .collect();
+            self.inserts.residents(conn, tx, &residents)?;
+            let residences: Vec<(ResidentId, Residence)> = run
+                .iter()
+                .map(|(r, id)| {
+                    let residence = Residence {
+                        id: id + 1,
+                        ..r.residence
+                    };
+                    (*id, residence)
+                })
+                .collect();
+            self.inserts.residences(conn, tx, &residences)?;
+        }
+        for (r, first_id) in rows {
+            self.store_new_extras(r, *first_id)?;
+        }
+        Ok(())
+    }
+
+    /// Stores what comes with a new resident beside the core record and residence: the
+    /// registration place and hardship flag; notes the resident as touched.
+    fn store_new_extras(&mut self, r: &NewRecord<'_>, first_id: i64) -> Result<()> {
+        let id = first_id;
+        let residence = r.residence;
         let mut next = first_id + 2;
         if let Some((unit, division)) = r.registration {
             store::insert_registration(
@@ -425,7 +465,7 @@ impl Writer<'_> {
             )?;
         }
         self.touched.push(id);
-        Ok(id)
+        Ok(())
     }
 
     /// Stores a prepared resident as a new version of resident `id`: the core record if it
