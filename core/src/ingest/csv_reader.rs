@@ -3,6 +3,7 @@
 //! `\n`). Tab-separated text — what
 //! Excel's "文本文件(制表符分隔)" writes — is recognised by its tabs.
 
+use super::sheet::Cells;
 use super::RawRow;
 use crate::error::{Error, Result};
 
@@ -27,14 +28,39 @@ fn delimiter(text: &str) -> u8 {
 /// 1-based line number.
 pub(crate) fn read_rows(text: &str, file: &str) -> Result<Vec<RawRow>> {
     let mut rows = Vec::new();
-    for_each_row(text, file, |row, rec| {
+    for_each_row(text, file, |row, cells| {
         rows.push(RawRow {
             row,
-            cells: rec.iter().map(str::to_owned).collect(),
+            cells: (0..cells.count())
+                .map(|i| cells.cell(i).to_owned())
+                .collect(),
         });
         Ok(())
     })?;
     Ok(rows)
+}
+
+/// A row's cells as [`for_each_row`] hands them over.
+pub(crate) enum RowCells<'a> {
+    /// As the CSV reader read them.
+    Record(&'a csv::StringRecord),
+    /// Slices of the text.
+    Fields(&'a [&'a str]),
+}
+
+impl Cells for RowCells<'_> {
+    fn count(&self) -> usize {
+        match self {
+            RowCells::Record(r) => r.len(),
+            RowCells::Fields(f) => f.len(),
+        }
+    }
+    fn cell(&self, i: usize) -> &str {
+        match self {
+            RowCells::Record(r) => r.get(i).unwrap_or(""),
+            RowCells::Fields(f) => f.get(i).copied().unwrap_or(""),
+        }
+    }
 }
 
 /// Calls `f` with every row of `text` in order, blank lines included (as rows of no
@@ -43,13 +69,17 @@ pub(crate) fn read_rows(text: &str, file: &str) -> Result<Vec<RawRow>> {
 pub(crate) fn for_each_row(
     text: &str,
     file: &str,
-    mut f: impl FnMut(usize, &csv::StringRecord) -> Result<()>,
+    mut f: impl FnMut(usize, &RowCells<'_>) -> Result<()>,
 ) -> Result<()> {
+    let delimiter = delimiter(text);
+    if unquoted(text) {
+        return for_each_line(text, delimiter, f);
+    }
     let bytes = text.as_bytes();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(delimiter(text))
+        .delimiter(delimiter)
         .from_reader(bytes);
     let mut rec = csv::StringRecord::new();
     let blank = csv::StringRecord::new();
@@ -72,16 +102,61 @@ pub(crate) fn for_each_row(
         counted = byte;
         let line = breaks + 1;
         for row in next_line..line {
-            f(row, &blank)?;
+            f(row, &RowCells::Record(&blank))?;
         }
         next_line = line + 1 + line_breaks(rec.as_slice().as_bytes());
         if rec.as_slice().contains('\r') {
             // Line breaks inside quoted fields as `\n`, as in XLSX cells.
             let fixed: csv::StringRecord = rec.iter().map(|c| c.replace("\r\n", "\n")).collect();
-            f(line, &fixed)?;
+            f(line, &RowCells::Record(&fixed))?;
         } else {
-            f(line, &rec)?;
+            f(line, &RowCells::Record(&rec))?;
         }
+    }
+    Ok(())
+}
+
+/// Whether `text` has no quote and no carriage return but before a line feed: then each
+/// line is a record and each delimiter ends a field, as the CSV reader would read them.
+fn unquoted(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.contains(&b'"')
+        && text
+            .match_indices('\r')
+            .all(|(i, _)| bytes.get(i + 1) == Some(&b'\n'))
+}
+
+/// [`for_each_row`] for [`unquoted`] text: lines split at the delimiter, the cells slices
+/// of the text (no copy, no second UTF-8 check). Like the CSV reader, blank lines after
+/// the last record are not rows.
+fn for_each_line(
+    text: &str,
+    delimiter: u8,
+    mut f: impl FnMut(usize, &RowCells<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut fields: Vec<&str> = Vec::new();
+    let mut blank_from = None;
+    for (i, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            blank_from.get_or_insert(i + 1);
+            continue;
+        }
+        for row in blank_from.take().unwrap_or(i + 1)..=i {
+            f(row, &RowCells::Fields(&[]))?;
+        }
+        fields.clear();
+        // Fields are short: a plain loop beats a search per field. The delimiter is
+        // ASCII, so every cut is a character boundary.
+        let mut start = 0;
+        for (at, b) in line.bytes().enumerate() {
+            if b == delimiter {
+                fields.push(line.get(start..at).unwrap_or_default());
+                start = at + 1;
+            }
+        }
+        fields.push(line.get(start..).unwrap_or_default());
+        f(i + 1, &RowCells::Fields(&fields))?;
     }
     Ok(())
 }
@@ -109,6 +184,34 @@ mod tests {
             .into_iter()
             .map(|r| (r.row, r.cells))
             .collect()
+    }
+
+    /// The rows as the CSV reader reads them (a quoted line put first, then taken off).
+    fn by_the_reader(text: &str) -> Vec<(usize, Vec<String>)> {
+        let rows = numbered(&format!("\"\"\n{text}"));
+        assert_eq!(rows[0], (1, vec![String::new()]));
+        rows[1..].iter().map(|(n, c)| (n - 1, c.clone())).collect()
+    }
+
+    #[test]
+    fn unquoted_text_reads_as_the_reader_reads_it() {
+        for text in [
+            "",
+            "\n",
+            "a,b",
+            "a,b\n",
+            "\n\na,b\n\n,\nc\n\n\n",
+            "a,b\r\n\r\nc,d\r\n",
+            "姓名\t民族\n\n张三\t回族\n  \n",
+            " a , b ,\n,,\n",
+            "a,b\n\n",
+        ] {
+            assert!(unquoted(text), "{text:?}");
+            assert_eq!(numbered(text), by_the_reader(text), "{text:?}");
+        }
+        assert!(!unquoted("a\rb"));
+        assert!(!unquoted("a,\"b\""));
+        assert!(!unquoted("a\r"));
     }
 
     #[test]

@@ -84,7 +84,11 @@ pub(crate) fn is_blank(c: char) -> bool {
 
 /// A cell trimmed of blanks at both ends.
 pub(crate) fn trim_cell(s: &str) -> &str {
-    s.trim_matches(is_blank)
+    // Most cells have nothing to trim: look at both ends before trimming.
+    match (s.chars().next(), s.chars().next_back()) {
+        (Some(first), Some(last)) if !is_blank(first) && !is_blank(last) => s,
+        _ => s.trim_matches(is_blank),
+    }
 }
 
 /// Removes every `(…)` and `[…]` part (unbalanced brackets are kept as they are).

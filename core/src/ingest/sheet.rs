@@ -80,6 +80,15 @@ impl Cells for Vec<String> {
     }
 }
 
+impl Cells for [&str] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn cell(&self, i: usize) -> &str {
+        self.get(i).copied().unwrap_or("")
+    }
+}
+
 impl Cells for csv::StringRecord {
     fn count(&self) -> usize {
         self.len()
@@ -145,6 +154,9 @@ struct Body {
     warnings: Vec<Warning>,
     header_norm: Vec<String>,
     titles: Vec<Vec<String>>,
+    /// The first characters of every text a first cell is compared with in
+    /// [`classify`]: a row whose first cell starts otherwise is data.
+    starts: Vec<char>,
     skipped: Vec<Skipped>,
     /// Blank rows not yet followed by another row (trailing blank rows are not listed).
     blanks: Vec<usize>,
@@ -278,12 +290,24 @@ impl Body {
         header_norm: Vec<String>,
         titles: Vec<Vec<String>>,
     ) -> Body {
+        let mut starts: Vec<char> = TOTALS
+            .iter()
+            .chain(SUBTOTALS)
+            .chain(NOTES)
+            .copied()
+            .chain(header_norm.iter().map(String::as_str))
+            .chain(titles.iter().flatten().map(String::as_str))
+            .filter_map(|t| t.chars().next())
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
         Body {
             header_row,
             columns,
             warnings,
             header_norm,
             titles,
+            starts,
             skipped: Vec::new(),
             blanks: Vec::new(),
             extra_warned: false,
@@ -307,7 +331,8 @@ impl Body {
                 text: String::new(),
             });
         }
-        if let Some((reason, text)) = classify(cells, &self.header_norm, &self.titles) {
+        if let Some((reason, text)) = classify(cells, &self.header_norm, &self.titles, &self.starts)
+        {
             self.skipped.push(Skipped { row, reason, text });
             return Ok(());
         }
@@ -379,6 +404,7 @@ fn classify<C: Cells + ?Sized>(
     cells: &C,
     header_norm: &[String],
     titles: &[Vec<String>],
+    starts: &[char],
 ) -> Option<(SkipReason, String)> {
     let Some(first) = cells_of(cells).map(trim_cell).find(|c| !c.is_empty()) else {
         return Some((SkipReason::Blank, String::new()));
@@ -389,6 +415,15 @@ fn classify<C: Cells + ?Sized>(
         normalise_header(first).into()
     };
     let key = key.as_ref();
+    // Every test below needs the key to start as a total, a note, a header or title
+    // cell starts (the common case, a name or a number, fails here).
+    if key
+        .chars()
+        .next()
+        .is_some_and(|c| starts.binary_search(&c).is_err())
+    {
+        return None;
+    }
     if TOTALS.iter().any(|t| key.starts_with(t)) {
         return Some((SkipReason::Total, first.to_owned()));
     }
@@ -486,6 +521,27 @@ mod tests {
         );
         let codes: Vec<_> = s.warnings.iter().map(|w| w.code.as_str()).collect();
         assert_eq!(codes, ["ingest.unmapped_column", "ingest.extra_cells"]);
+    }
+
+    #[test]
+    fn first_cells_that_only_look_like_skips_stay_data() {
+        let raw = rows(&[
+            &["*", "姓名", "民族"],
+            &["1", "单一", "回族"],
+            &["合", "总二", "满族"],
+            &["-", "张三", "回族"],
+            &["*", "姓名", "民族"],
+            &["　姓名", "x"],
+            &["Ｘ", "李四", "回族"],
+        ]);
+        let m = Mapper::new(LEDGER_FIELDS, &[]).unwrap();
+        let s = build(meta(), raw, &m, None).unwrap().unwrap();
+        assert_eq!(
+            s.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+            [2, 3, 4, 6, 7]
+        );
+        let skipped: Vec<_> = s.skipped.iter().map(|k| (k.row, k.reason)).collect();
+        assert_eq!(skipped, [(5, SkipReason::RepeatedHeader)]);
     }
 
     #[test]
