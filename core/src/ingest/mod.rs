@@ -15,7 +15,7 @@ mod csv_reader;
 mod encoding;
 pub mod header;
 mod jsonl;
-mod packed;
+mod ledger;
 mod sheet;
 mod table;
 pub mod values;
@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, Warning};
 
 pub use header::{normalise_header, LEDGER_FIELDS};
-pub(crate) use packed::{read_packed, PackedSheet};
+pub(crate) use ledger::Ledger;
 pub(crate) use table::Table;
 pub use values::{
     excel_mangled_id, parse_category, parse_date, parse_phone, parse_sex, Category, ValueProblem,
@@ -385,9 +385,17 @@ impl<'s> Input<'s> {
         self.format == Format::Csv
     }
 
-    /// The file's size in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+    /// Decodes a CSV file's text (see [`CsvText`]).
+    pub(crate) fn decode_csv(self, options: &ReadOptions) -> Result<CsvText<'s>> {
+        let (text, encoding) = encoding::decode_owned(self.bytes, options.encoding, &self.file)?;
+        Ok(CsvText {
+            path: self.path,
+            file: self.file,
+            mapper: self.mapper,
+            header_row: options.header_row,
+            text,
+            encoding,
+        })
     }
 
     /// Reads a CSV file in one pass, handing its data rows to `rows`; the sheet comes
@@ -397,23 +405,7 @@ impl<'s> Input<'s> {
         options: &ReadOptions,
         rows: &mut D,
     ) -> Result<Sheet> {
-        let (text, encoding) = encoding::decode_owned(self.bytes, options.encoding, &self.file)?;
-        let meta = sheet::Meta {
-            file: self.file.clone(),
-            sheet: None,
-            encoding,
-        };
-        let mut builder = sheet::Builder::new(meta, &self.mapper, options.header_row);
-        csv_reader::for_each_row(&text, &self.file, |row, cells| {
-            if builder.wants_more() {
-                builder.push(row, cells, rows)
-            } else {
-                Ok(())
-            }
-        })?;
-        builder
-            .finish()?
-            .ok_or_else(|| no_header(&sheet_label(&self.path, None), &self.mapper))
+        self.decode_csv(options)?.read(rows)
     }
 
     /// Reads a JSON Lines file or an XLSX workbook.
@@ -433,6 +425,40 @@ impl<'s> Input<'s> {
             }
             Format::Xlsx => xlsx::read(self.bytes, &self.file, &self.mapper, options),
         }
+    }
+}
+
+/// A CSV file's text, decoded once and read as often as wanted: the ledger import reads
+/// it twice, first to count its data rows, then to validate them, and keeps none.
+pub(crate) struct CsvText<'s> {
+    path: String,
+    file: String,
+    mapper: header::Mapper<'s>,
+    header_row: Option<usize>,
+    text: String,
+    encoding: &'static str,
+}
+
+impl CsvText<'_> {
+    /// Reads the text, handing its data rows to `rows`; the sheet comes back without
+    /// them.
+    pub(crate) fn read<D: sheet::DataRows>(&self, rows: &mut D) -> Result<Sheet> {
+        let meta = sheet::Meta {
+            file: self.file.clone(),
+            sheet: None,
+            encoding: self.encoding,
+        };
+        let mut builder = sheet::Builder::new(meta, &self.mapper, self.header_row);
+        csv_reader::for_each_row(&self.text, &self.file, |row, cells| {
+            if builder.wants_more() {
+                builder.push(row, cells, rows)
+            } else {
+                Ok(())
+            }
+        })?;
+        builder
+            .finish()?
+            .ok_or_else(|| no_header(&sheet_label(&self.path, None), &self.mapper))
     }
 }
 

@@ -262,28 +262,26 @@ fn slot(field: &str) -> Option<usize> {
 
 /// Where each field is in a sheet, found once per sheet (not per cell).
 struct Fields<'s> {
-    packed: &'s ingest::PackedSheet,
     sheet: &'s ingest::Sheet,
     at: [Option<usize>; FIELDS.len()],
 }
 
 impl<'s> Fields<'s> {
-    fn new(packed: &'s ingest::PackedSheet) -> Fields<'s> {
-        let sheet = &packed.sheet;
+    fn new(sheet: &'s ingest::Sheet) -> Fields<'s> {
         let mut at = [None; FIELDS.len()];
         for (i, c) in sheet.columns.iter().enumerate() {
             if let Some(k) = c.field.and_then(slot).and_then(|k| at.get_mut(k)) {
                 k.get_or_insert(i);
             }
         }
-        Fields { packed, sheet, at }
+        Fields { sheet, at }
     }
 
-    /// The value of `field` in data row `i`, if not empty.
-    fn get(&self, i: usize, field: &str) -> Option<&'s str> {
+    /// The value of `field` in a row's (trimmed) cells, if not empty.
+    fn get<'r>(&self, cells: &[&'r str], field: &str) -> Option<&'r str> {
         slot(field)
             .and_then(|k| self.at.get(k).copied().flatten())
-            .map(|c| self.packed.cell(i, c))
+            .and_then(|c| cells.get(c).copied())
             .filter(|s| !s.is_empty())
     }
 }
@@ -350,13 +348,13 @@ impl Caches {
 fn read_row(
     b: &Checks<'_>,
     fields: &Fields<'_>,
-    i: usize,
+    cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
 ) -> RowResult<(NewResident, Vec<Warning>, bool)> {
     let sheet = fields.sheet;
     let col = |f: &str| sheet.column_of(f);
-    let get = |f: &str| fields.get(i, f);
+    let get = |f: &str| fields.get(cells, f);
     let mut warnings = Vec::new();
     for f in REQUIRED {
         if get(f).is_none() {
@@ -705,36 +703,37 @@ fn produce(
         header_row: opts.header_row,
         mapping: opts.mapping.clone(),
     };
-    let sheets = ingest::read_packed(&opts.path, ingest::LEDGER_FIELDS, &read)?;
+    // A first pass over the file counts its rows (for progress) and reads what it
+    // says about itself; the second validates the rows as it reads them.
+    let ledger = ingest::Ledger::open(&opts.path, ingest::LEDGER_FIELDS, &read)?;
+    let (sheets, total) = ledger.sheets()?;
     for s in &sheets {
-        s.sheet.require(REQUIRED)?;
+        s.require(REQUIRED)?;
     }
-    let total = sheets.iter().map(ingest::PackedSheet::len).sum();
-    emit(Message::Read(
-        sheets.iter().map(|s| s.sheet.clone()).collect(),
-        total,
-    ))?;
+    emit(Message::Read(sheets.clone(), total))?;
+    let fields: Vec<Fields<'_>> = sheets.iter().map(Fields::new).collect();
     let mut caches = Caches {
         seen: KeyMap::with_capacity(total),
         ..Caches::default()
     };
     let mut chunk = empty();
-    for (si, sheet) in sheets.iter().enumerate() {
-        let fields = Fields::new(sheet);
-        for i in 0..sheet.len() {
-            let ctx = RowContext {
-                file: &sheet.sheet.file,
-                sheet: &sheet.sheet.sheet,
-                row: sheet.row_number(i),
-            };
-            let v = validate(checks, &fields, i, &ctx, &mut caches, &mut chunk.rows)?;
-            chunk.items.push((si, ctx.row, v));
-            if chunk.items.len() == CHUNK {
-                let full = std::mem::replace(&mut chunk, empty());
-                emit(Message::Rows(full))?;
-            }
+    ledger.for_each_row(&mut |si, row, cells| {
+        let fields = fields
+            .get(si)
+            .ok_or_else(|| Error::Internal("a row of an unknown sheet".into()))?;
+        let ctx = RowContext {
+            file: &fields.sheet.file,
+            sheet: &fields.sheet.sheet,
+            row,
+        };
+        let v = validate(checks, fields, cells, &ctx, &mut caches, &mut chunk.rows)?;
+        chunk.items.push((si, row, v));
+        if chunk.items.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, empty());
+            emit(Message::Rows(full))?;
         }
-    }
+        Ok(())
+    })?;
     if !chunk.items.is_empty() {
         emit(Message::Rows(chunk))?;
     }
@@ -756,6 +755,8 @@ struct Store<'w, 'c, 'o, 'p> {
     held: Vec<Chunk>,
     /// Those residents: (ID number as a number, chunk, row in the chunk).
     pending: Vec<(u64, usize, usize)>,
+    /// Those residents gathered in order (kept for its memory).
+    run: PreparedRows,
     /// Where stored chunks go (to the helper thread, which frees them).
     give_back: Option<std::sync::mpsc::Sender<Chunk>>,
 }
@@ -781,6 +782,7 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
             done: 0,
             held: Vec::new(),
             pending: Vec::new(),
+            run: PreparedRows::default(),
             give_back: None,
         }
     }
@@ -871,24 +873,37 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
     /// Stores the new residents held back, sorted by ID number.
     fn flush(&mut self) -> Result<()> {
         self.pending.sort_unstable();
-        if let Some(state) = self.state.as_mut() {
-            let mut run = Vec::with_capacity(store::MANY);
-            for &(_, chunk, i) in &self.pending {
-                match self.held.get(chunk).and_then(|c| c.rows.get(i)) {
-                    Some(r) => run.push(r),
-                    None => return Err(Error::Internal("a held import row vanished".into())),
-                }
-                if run.len() == store::MANY {
-                    state.insert_many(self.writer, &run)?;
-                    run.clear();
-                }
-            }
-            state.insert_many(self.writer, &run)?;
+        // Gathered in order first, in a loop of nothing but copies (whose reads from all
+        // over the held chunks overlap), then stored from one buffer read in order.
+        let mut run = std::mem::take(&mut self.run);
+        run.clear();
+        for &(_, chunk, i) in &self.pending {
+            let rows = self
+                .held
+                .get(chunk)
+                .map(|c| &c.rows)
+                .ok_or_else(|| Error::Internal("a held import row vanished".into()))?;
+            run.push_copy(rows, i)?;
         }
         self.pending.clear();
         for chunk in std::mem::take(&mut self.held) {
             self.release(chunk);
         }
+        if let Some(state) = self.state.as_mut() {
+            let mut batch = Vec::with_capacity(store::MANY);
+            for i in 0..run.len() {
+                batch.push(
+                    run.get(i)
+                        .ok_or_else(|| Error::Internal("a gathered row vanished".into()))?,
+                );
+                if batch.len() == store::MANY {
+                    state.insert_many(self.writer, &batch)?;
+                    batch.clear();
+                }
+            }
+            state.insert_many(self.writer, &batch)?;
+        }
+        self.run = run;
         Ok(())
     }
 
@@ -1055,13 +1070,13 @@ enum Validated {
 fn validate(
     checks: &Checks<'_>,
     fields: &Fields<'_>,
-    i: usize,
+    cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
     rows: &mut PreparedRows,
 ) -> Result<Validated> {
     let sheet = fields.sheet;
-    let (resident, mut warnings, checked) = match read_row(checks, fields, i, ctx, caches) {
+    let (resident, mut warnings, checked) = match read_row(checks, fields, cells, ctx, caches) {
         Ok(r) => r,
         Err(rejected) => return Ok(Validated::Rejected(rejected)),
     };

@@ -148,6 +148,31 @@ impl PreparedRows {
         Ok(self.records.len() - 1)
     }
 
+    /// Adds a copy of entry `i` of `other`; returns its index.
+    pub(crate) fn push_copy(&mut self, other: &PreparedRows, i: usize) -> Result<usize> {
+        let mut p = *other
+            .records
+            .get(i)
+            .ok_or_else(|| Error::Internal("a prepared row vanished".into()))?;
+        for span in &mut p.texts {
+            if let Some(t) = other.text(*span) {
+                let start = u32::try_from(self.text.len())
+                    .ok()
+                    .filter(|s| *s != u32::MAX)
+                    .ok_or_else(|| Error::invalid("row", "a value is too long"))?;
+                self.text.push_str(t);
+                span.0 = start;
+            }
+        }
+        self.records.push(p);
+        Ok(self.records.len() - 1)
+    }
+
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
     fn text(&self, (start, len): Span) -> Option<&str> {
         if (start, len) == ABSENT {
             return None;
