@@ -154,15 +154,21 @@ impl PreparedRows {
             .records
             .get(i)
             .ok_or_else(|| Error::Internal("a prepared row vanished".into()))?;
-        for span in &mut p.texts {
-            if let Some(t) = other.text(*span) {
-                let start = u32::try_from(self.text.len())
-                    .ok()
-                    .filter(|s| *s != u32::MAX)
-                    .ok_or_else(|| Error::invalid("row", "a value is too long"))?;
-                self.text.push_str(t);
-                span.0 = start;
-            }
+        // An entry's texts lie one after the other: one copy moves them all.
+        let present = p.texts.iter().filter(|t| **t != ABSENT);
+        let from = present.clone().map(|t| t.0).min().unwrap_or(0);
+        let to = present.map(|t| t.0 + t.1).max().unwrap_or(0);
+        let block = other
+            .text
+            .get(from as usize..to as usize)
+            .ok_or_else(|| Error::Internal("a prepared row's text vanished".into()))?;
+        let start = u32::try_from(self.text.len())
+            .ok()
+            .filter(|s| s.checked_add(to - from).is_some_and(|end| end != u32::MAX))
+            .ok_or_else(|| Error::invalid("row", "a value is too long"))?;
+        self.text.push_str(block);
+        for span in p.texts.iter_mut().filter(|t| **t != ABSENT) {
+            span.0 = span.0 - from + start;
         }
         self.records.push(p);
         Ok(self.records.len() - 1)
@@ -739,5 +745,81 @@ impl Batch<'_> {
         )?;
         self.touched.push(id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::codes::{Ethnicity, Sex};
+    use crate::register::Category;
+
+    fn prepared(name: &str, id_number: Option<&str>, extras: bool) -> Prepared {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let some = |s: &str| Some(s.to_owned());
+        Prepared {
+            record: ResidentRecord {
+                id: 0,
+                name: name.into(),
+                sex: Some(Sex::Female),
+                birth_date: Some(d("1990-05-01")),
+                id_number: id_number.map(str::to_owned),
+                ethnicity: Ethnicity::from_code(3).unwrap(),
+                phone: if extras { some("13812345678") } else { None },
+                category: Category::Migrant,
+                origin: if extras { some("640104") } else { None },
+                household: if extras { some("") } else { None },
+                father_ethnicity: None,
+                mother_ethnicity: Ethnicity::from_code(4),
+            },
+            residence: Residence {
+                id: 0,
+                unit: 42,
+                valid: Interval::new(d("2015-03-05"), Some(d("2020-01-01"))).unwrap(),
+            },
+            registration: extras.then(|| (Some(7), some("道前街道"))),
+            hardship: if extras { some("低保") } else { None },
+            key: format!("id:{}", id_number.unwrap_or("-")),
+            hash: -99,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn same(a: &Prepared, b: &Prepared) {
+        assert_eq!(a.record, b.record);
+        assert_eq!(a.residence, b.residence);
+        assert_eq!(a.registration, b.registration);
+        assert_eq!(a.hardship, b.hardship);
+        assert_eq!((&a.key, a.hash), (&b.key, b.hash));
+    }
+
+    #[test]
+    fn prepared_rows_give_back_what_they_took() {
+        let all = [
+            prepared("马小龙", Some("64010419900501001X"), true),
+            prepared("阿依古丽", None, false),
+            prepared("金美玉", Some("222401198502030027"), false),
+        ];
+        let mut rows = PreparedRows::default();
+        for (i, p) in all.iter().enumerate() {
+            assert_eq!(rows.push(p).unwrap(), i);
+        }
+        assert_eq!(rows.len(), 3);
+        for (i, p) in all.iter().enumerate() {
+            same(&rows.prepared(i).unwrap(), p);
+            let n = rows.get(i).unwrap();
+            assert_eq!(n.ids_needed(), p.ids_needed());
+            assert_eq!(n.record.match_key, p.key);
+        }
+        // Copied in another order, entry by entry.
+        let mut copy = PreparedRows::default();
+        for (k, i) in [2, 0, 1].into_iter().enumerate() {
+            assert_eq!(copy.push_copy(&rows, i).unwrap(), k);
+            same(&copy.prepared(k).unwrap(), &all[i]);
+        }
+        assert!(rows.get(3).is_none() && copy.push_copy(&rows, 3).is_err());
+        rows.clear();
+        assert_eq!(rows.len(), 0);
     }
 }
