@@ -759,12 +759,17 @@ struct Store<'w, 'c, 'o, 'p> {
     run: PreparedRows,
     /// Where stored chunks go (to the helper thread, which frees them).
     give_back: Option<std::sync::mpsc::Sender<Chunk>>,
+    /// A bulk load's larger page cache (once asked for).
+    cache: Option<Option<store::LargerCache<'c>>>,
 }
 
 /// New residents of a bulk load stored at once, sorted by ID number: the rebuilt index
 /// then reads its keys in long sorted runs, which it sorts several times faster than
 /// keys at random (ids stay consecutive, given in the order stored).
 const RUN: usize = 65_536;
+
+/// The shortest run stored early, when the writer would otherwise wait for rows.
+const SHORT_RUN: usize = 8192;
 
 impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
     fn new(
@@ -784,6 +789,7 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
             pending: Vec::new(),
             run: PreparedRows::default(),
             give_back: None,
+            cache: None,
         }
     }
 
@@ -858,6 +864,9 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
         }
         if self.pending.len() > before {
             self.held.push(chunk);
+            if self.cache.is_none() {
+                self.cache = Some(store::LargerCache::new(self.writer.conn)?);
+            }
         } else {
             self.release(chunk);
         }
@@ -866,6 +875,15 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
         }
         if self.done == self.total && self.total > 0 {
             report_progress(self.progress, self.done, self.total)?;
+        }
+        Ok(())
+    }
+
+    /// The helper has no rows ready: stores the new residents held back, if they are a
+    /// run worth sorting, instead of waiting.
+    fn idle(&mut self) -> Result<()> {
+        if self.pending.len() >= SHORT_RUN {
+            self.flush()?;
         }
         Ok(())
     }
@@ -957,7 +975,19 @@ fn pipeline<'o>(
             }
             store.state = Some(state);
             store.give_back = Some(give_back);
-            for message in receive.iter() {
+            loop {
+                let message = match receive.try_recv() {
+                    Ok(message) => message,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        // Nothing to read yet: store what is held rather than wait.
+                        store.idle()?;
+                        match receive.recv() {
+                            Ok(message) => message,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                };
                 store.take(message?)?;
             }
             Ok(())

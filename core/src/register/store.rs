@@ -433,6 +433,39 @@ pub(crate) fn recreate_index(conn: &Connection, index: DroppedIndex) -> Result<(
     Ok(())
 }
 
+/// The page cache of a bulk load, in KiB: its tables and indexes then stay in memory
+/// until the commit (instead of being spilled to the WAL early and read back to build
+/// the indexes again).
+const BULK_CACHE_KIB: i64 = 262_144;
+
+/// A larger page cache for the length of a bulk load; the connection's own cache size
+/// comes back when it is dropped (the pages above it are freed as they are written).
+pub(crate) struct LargerCache<'c> {
+    conn: &'c Connection,
+    previous: i64,
+}
+
+impl<'c> LargerCache<'c> {
+    /// Raises the cache of `conn` to [`BULK_CACHE_KIB`] unless it is at least that large.
+    pub(crate) fn new(conn: &'c Connection) -> Result<Option<LargerCache<'c>>> {
+        let previous: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        if previous <= -BULK_CACHE_KIB {
+            return Ok(None);
+        }
+        conn.execute_batch(&format!("PRAGMA cache_size = -{BULK_CACHE_KIB}"))?;
+        Ok(Some(LargerCache { conn, previous }))
+    }
+}
+
+impl Drop for LargerCache<'_> {
+    fn drop(&mut self) {
+        // Only a hint: a failure leaves the larger cache in place, which is harmless.
+        let _ = self
+            .conn
+            .execute_batch(&format!("PRAGMA cache_size = {}", self.previous));
+    }
+}
+
 /// Inserts a version of a registration place.
 pub(crate) fn insert_registration(
     conn: &Connection,
