@@ -135,10 +135,10 @@ impl IdNumber {
     /// [`Error::InvalidIdNumber`] with the masked number ([`mask_id_number`] of the
     /// normalised input) and the [`IdNumberProblem`].
     pub fn parse(input: &str, today: NaiveDate) -> Result<Parsed<IdNumber>> {
-        let norm: String = normalise(input, true)
-            .chars()
-            .map(|c| if c == 'x' { 'X' } else { c })
-            .collect();
+        let mut norm = normalise(input, true);
+        if norm.contains('x') {
+            norm = norm.replace('x', "X");
+        }
         let fail = |problem: IdNumberProblem| Error::InvalidIdNumber {
             masked: mask_id_number(&norm),
             problem,
@@ -157,11 +157,16 @@ impl IdNumber {
             }
         }
         // From here on the number is ASCII.
-        let (first17, upgraded) = if len == 18 {
-            (norm[..17].to_owned(), false)
+        // Room for the check character pushed below.
+        let mut first17 = String::with_capacity(18);
+        let upgraded = len == 15;
+        if upgraded {
+            first17.push_str(&norm[..6]);
+            first17.push_str("19");
+            first17.push_str(&norm[6..15]);
         } else {
-            (format!("{}19{}", &norm[..6], &norm[6..15]), true)
-        };
+            first17.push_str(&norm[..17]);
+        }
         let birth_date =
             date_of(&first17[6..14]).ok_or_else(|| fail(IdNumberProblem::BirthDate))?;
         if birth_date > today {

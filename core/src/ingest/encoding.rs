@@ -42,6 +42,34 @@ pub(crate) fn decode(
     }
 }
 
+/// [`decode`] taking the bytes: UTF-8 text becomes the `String` without a copy.
+pub(crate) fn decode_owned(
+    mut bytes: Vec<u8>,
+    encoding: Encoding,
+    file: &str,
+) -> Result<(String, &'static str)> {
+    let utf8_wanted = matches!(encoding, Encoding::Utf8 | Encoding::Auto);
+    let has_bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    let other_bom = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
+    if other_bom || !(has_bom || utf8_wanted) {
+        return decode(&bytes, encoding, file);
+    }
+    if has_bom {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, "utf-8")),
+        // Not UTF-8: the slow path names the row (or tries GB18030).
+        Err(e) => {
+            let mut bytes = e.into_bytes();
+            if has_bom {
+                bytes.splice(..0, *b"\xEF\xBB\xBF");
+            }
+            decode(&bytes, encoding, file)
+        }
+    }
+}
+
 /// The 1-based line of byte offset `at`.
 fn line_of(bytes: &[u8], at: usize) -> usize {
     bytes[..at.min(bytes.len())]

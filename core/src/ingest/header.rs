@@ -84,7 +84,11 @@ pub(crate) fn is_blank(c: char) -> bool {
 
 /// A cell trimmed of blanks at both ends.
 pub(crate) fn trim_cell(s: &str) -> &str {
-    s.trim_matches(is_blank)
+    // Most cells have nothing to trim: look at both ends before trimming.
+    match (s.chars().next(), s.chars().next_back()) {
+        (Some(first), Some(last)) if !is_blank(first) && !is_blank(last) => s,
+        _ => s.trim_matches(is_blank),
+    }
 }
 
 /// Removes every `(…)` and `[…]` part (unbalanced brackets are kept as they are).
@@ -178,7 +182,7 @@ impl<'s> Mapper<'s> {
     }
 
     /// How many distinct fields a row's cells map to.
-    pub(crate) fn mapped_count(&self, cells: &[String]) -> usize {
+    pub(crate) fn mapped_count<'c>(&self, cells: impl IntoIterator<Item = &'c str>) -> usize {
         let mut seen: Vec<&'static str> = Vec::new();
         for c in cells {
             if let Some(f) = self.field_of(c) {

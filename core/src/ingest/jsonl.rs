@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::header::{normalise_header, Mapper};
 use super::sheet::{self, Meta};
-use super::{no_header, RawRow, RowProblem, Sheet};
-use crate::error::Result;
+use super::{no_header, RowProblem, Sheet};
+use crate::error::{Error, Result};
 
 /// A JSON object with its keys in document order.
 struct Ordered(Vec<(String, Value)>);
@@ -90,27 +90,31 @@ pub(crate) fn read(
     if !keys.is_empty() && !keys.iter().any(|k| mapper.field_of(k).is_some()) {
         return Err(no_header(&file, mapper));
     }
-    let (columns, warnings) = mapper.columns(&keys);
-    // Rows for the shared classification; blank lines between objects are not rows.
-    let raw: Vec<RawRow> = objects
-        .into_iter()
-        .map(|(row, pairs)| {
-            let mut cells = vec![String::new(); keys.len()];
-            for (k, v) in pairs {
-                if let Some(i) = keys.iter().position(|x| *x == k) {
-                    cells[i] = text(&v);
-                }
-            }
-            RawRow { row, cells }
-        })
-        .collect();
     let header_norm = keys.iter().map(|k| normalise_header(k)).collect();
     let meta = Meta {
         file,
         sheet: None,
         encoding,
     };
-    let mut sheet = sheet::assemble(meta, 0, columns, warnings, header_norm, &[], raw);
+    let mut builder =
+        sheet::Builder::with_columns(meta, mapper, 0, mapper.columns(&keys), header_norm);
+    // Rows for the shared classification; blank lines between objects are not rows.
+    let mut rows = Vec::new();
+    let mut cells = Vec::new();
+    for (row, pairs) in objects {
+        cells.clear();
+        cells.resize(keys.len(), String::new());
+        for (k, v) in pairs {
+            if let Some(i) = keys.iter().position(|x| *x == k) {
+                cells[i] = text(&v);
+            }
+        }
+        builder.push(row, &cells, &mut rows)?;
+    }
+    let mut sheet = builder
+        .finish()?
+        .ok_or_else(|| Error::Internal("JSON Lines columns vanished".into()))?;
+    sheet.rows = rows;
     sheet.bad_lines = bad;
     Ok(sheet)
 }

@@ -15,6 +15,7 @@ mod csv_reader;
 mod encoding;
 pub mod header;
 mod jsonl;
+mod ledger;
 mod sheet;
 mod table;
 pub mod values;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, Warning};
 
 pub use header::{normalise_header, LEDGER_FIELDS};
+pub(crate) use ledger::Ledger;
 pub(crate) use table::Table;
 pub use values::{
     excel_mangled_id, parse_category, parse_date, parse_phone, parse_sex, Category, ValueProblem,
@@ -328,38 +330,135 @@ pub fn read_table(
     spec: &[(&'static str, &[&str])],
     options: &ReadOptions,
 ) -> Result<Vec<Sheet>> {
-    let file = file_name(path);
-    let mapper = header::Mapper::new(spec, &options.mapping)?;
-    if options.header_row == Some(0) {
-        return Err(Error::invalid(
-            "header_row",
-            "row numbers start at 1".to_owned(),
-        ));
-    }
-    let bytes = read_bytes(path)?;
-    let format = match options.format {
-        Some(f) => f,
-        None => detect_format(path, &bytes)?,
-    };
-    match format {
+    let input = Input::open(path, spec, options)?;
+    match input.format {
         Format::Csv => {
-            let (text, encoding) = encoding::decode(&bytes, options.encoding, &file)?;
-            let raw = csv_reader::read_rows(&text, &file)?;
-            let meta = sheet::Meta {
-                file,
-                sheet: None,
-                encoding,
-            };
-            sheet::build(meta, raw, &mapper, options.header_row)?
-                .map(|s| vec![s])
-                .ok_or_else(|| no_header(&sheet_label(path, None), &mapper))
-        }
-        Format::JsonLines => {
-            let (text, encoding) = encoding::decode(&bytes, options.encoding, &file)?;
-            let sheet = jsonl::read(&text, file, encoding, &mapper)?;
+            let mut rows = Vec::new();
+            let mut sheet = input.read_csv(options, &mut rows)?;
+            sheet.rows = rows;
             Ok(vec![sheet])
         }
-        Format::Xlsx => xlsx::read(bytes, &file, &mapper, options),
+        _ => input.read_other(options),
+    }
+}
+
+/// A file about to be read: its bytes, format and header mapper.
+pub(crate) struct Input<'s> {
+    path: String,
+    file: String,
+    mapper: header::Mapper<'s>,
+    bytes: Vec<u8>,
+    format: Format,
+}
+
+impl<'s> Input<'s> {
+    /// Reads the file's bytes and checks the options.
+    pub(crate) fn open(
+        path: &str,
+        spec: &'s [(&'static str, &'s [&'s str])],
+        options: &ReadOptions,
+    ) -> Result<Input<'s>> {
+        let file = file_name(path);
+        let mapper = header::Mapper::new(spec, &options.mapping)?;
+        if options.header_row == Some(0) {
+            return Err(Error::invalid(
+                "header_row",
+                "row numbers start at 1".to_owned(),
+            ));
+        }
+        let bytes = read_bytes(path)?;
+        let format = match options.format {
+            Some(f) => f,
+            None => detect_format(path, &bytes)?,
+        };
+        Ok(Input {
+            path: path.to_owned(),
+            file,
+            mapper,
+            bytes,
+            format,
+        })
+    }
+
+    /// Whether the file is CSV.
+    pub(crate) fn is_csv(&self) -> bool {
+        self.format == Format::Csv
+    }
+
+    /// Decodes a CSV file's text (see [`CsvText`]).
+    pub(crate) fn decode_csv(self, options: &ReadOptions) -> Result<CsvText<'s>> {
+        let (text, encoding) = encoding::decode_owned(self.bytes, options.encoding, &self.file)?;
+        Ok(CsvText {
+            path: self.path,
+            file: self.file,
+            mapper: self.mapper,
+            header_row: options.header_row,
+            text,
+            encoding,
+        })
+    }
+
+    /// Reads a CSV file in one pass, handing its data rows to `rows`; the sheet comes
+    /// back without them.
+    pub(crate) fn read_csv<D: sheet::DataRows>(
+        self,
+        options: &ReadOptions,
+        rows: &mut D,
+    ) -> Result<Sheet> {
+        self.decode_csv(options)?.read(rows)
+    }
+
+    /// Reads a JSON Lines file or an XLSX workbook.
+    pub(crate) fn read_other(self, options: &ReadOptions) -> Result<Vec<Sheet>> {
+        match self.format {
+            Format::Csv => {
+                let mut rows = Vec::new();
+                let mut sheet = self.read_csv(options, &mut rows)?;
+                sheet.rows = rows;
+                Ok(vec![sheet])
+            }
+            Format::JsonLines => {
+                let (text, encoding) =
+                    encoding::decode_owned(self.bytes, options.encoding, &self.file)?;
+                let sheet = jsonl::read(&text, self.file, encoding, &self.mapper)?;
+                Ok(vec![sheet])
+            }
+            Format::Xlsx => xlsx::read(self.bytes, &self.file, &self.mapper, options),
+        }
+    }
+}
+
+/// A CSV file's text, decoded once and read as often as wanted: the ledger import reads
+/// it twice, first to count its data rows, then to validate them, and keeps none.
+pub(crate) struct CsvText<'s> {
+    path: String,
+    file: String,
+    mapper: header::Mapper<'s>,
+    header_row: Option<usize>,
+    text: String,
+    encoding: &'static str,
+}
+
+impl CsvText<'_> {
+    /// Reads the text, handing its data rows to `rows`; the sheet comes back without
+    /// them.
+    pub(crate) fn read<D: sheet::DataRows>(&self, rows: &mut D) -> Result<Sheet> {
+        let meta = sheet::Meta {
+            file: self.file.clone(),
+            sheet: None,
+            encoding: self.encoding,
+        };
+        let mut builder = sheet::Builder::new(meta, &self.mapper, self.header_row);
+        csv_reader::for_each_row(&self.text, &self.file, |row, cells| {
+            if builder.wants_more() {
+                builder.push(row, cells, rows)
+            } else {
+                Ok(())
+            }
+        })?;
+        builder
+            .finish()?
+            .ok_or_else(|| no_header(&sheet_label(&self.path, None), &self.mapper))
     }
 }
 

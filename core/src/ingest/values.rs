@@ -171,6 +171,28 @@ fn strip_time(s: &str) -> Option<&str> {
 /// `value.incomplete_date` for a year alone (`1985`) or a year and month (`2024-03`,
 /// `2024年3月`).
 pub fn parse_date(input: &str) -> Result<NaiveDate, ValueProblem> {
+    iso_date(input).unwrap_or_else(|| any_date(input))
+}
+
+/// `2024-03-05` exactly, the notation most ledgers use: what [`any_date`] makes of it,
+/// without its copies; `None` for any other notation.
+fn iso_date(input: &str) -> Option<Result<NaiveDate, ValueProblem>> {
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *input.as_bytes() else {
+        return None;
+    };
+    let number = |ds: &[u8]| {
+        ds.iter().try_fold(0u16, |n, b| {
+            b.is_ascii_digit().then(|| n * 10 + u16::from(b - b'0'))
+        })
+    };
+    let y = number(&[y1, y2, y3, y4])?;
+    let m = number(&[m1, m2])?;
+    let d = number(&[d1, d2])?;
+    Some(NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d)).ok_or_else(no_such_day))
+}
+
+/// [`parse_date`] for every notation.
+fn any_date(input: &str) -> Result<NaiveDate, ValueProblem> {
     let s = normalise(input, false);
     if s.is_empty() {
         return Err(ValueProblem::empty());
@@ -228,6 +250,11 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, ValueProblem> {
 /// `value.unknown_sex` for 0 (未知的性别), 9 (未说明的性别), 未知 and 未说明;
 /// `value.bad_sex` for anything else, `value.empty` for nothing.
 pub fn parse_sex(input: &str) -> Result<Sex, ValueProblem> {
+    match input {
+        "男" => return Ok(Sex::Male),
+        "女" => return Ok(Sex::Female),
+        _ => {}
+    }
     let s = normalise(input, true).to_lowercase();
     match s.as_str() {
         "" => Err(ValueProblem::empty()),
@@ -254,6 +281,11 @@ pub use crate::register::Category;
 /// # Errors
 /// `value.bad_category`, or `value.empty`.
 pub fn parse_category(input: &str) -> Result<Category, ValueProblem> {
+    match input {
+        "户籍" => return Ok(Category::Registered),
+        "流动" => return Ok(Category::Migrant),
+        _ => {}
+    }
     let s = normalise(input, true).to_lowercase();
     match s.as_str() {
         "" => Err(ValueProblem::empty()),
@@ -397,6 +429,33 @@ mod tests {
         assert_eq!(parse_date("61"), Ok(d(1900, 3, 1)));
         assert_eq!(parse_date("1"), Ok(d(1900, 1, 1)));
         assert_eq!(parse_date("2958465"), Err(bad_date()));
+    }
+
+    #[test]
+    fn iso_dates_read_as_every_notation_does() {
+        let mut n = 0;
+        for y in [
+            "0000", "0001", "1799", "1900", "1949", "2000", "2023", "2024", "9999",
+        ] {
+            for m in ["00", "01", "02", "09", "12", "13", "99"] {
+                for d in ["00", "01", "28", "29", "30", "31", "32"] {
+                    let s = format!("{y}-{m}-{d}");
+                    assert!(iso_date(&s).is_some(), "{s}");
+                    assert_eq!(parse_date(&s), any_date(&s), "{s}");
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, 441);
+        for s in [
+            "2024-3-05",
+            "2024/03/05",
+            "2024-03-0x",
+            "+024-03-05",
+            "２024-03-05",
+        ] {
+            assert!(iso_date(s).is_none(), "{s}");
+        }
     }
 
     #[test]

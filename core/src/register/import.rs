@@ -10,14 +10,15 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::keys::{self, KeyMap};
 use super::records::NewResident;
-use super::writes::{Prepared, Writer};
+use super::writes::{NewRecord, PreparedRows, Writer};
 use super::{store, ResidentId};
 use crate::access::mask_phone;
 use crate::codes::{mask_id_number, Ethnicity};
 use crate::error::{Error, Result, Warning};
 use crate::ingest::values::{self, ValueProblem};
-use crate::ingest::{self, Encoding, Format, ReadOptions, Record, SheetSelection, Skipped};
+use crate::ingest::{self, Encoding, Format, ReadOptions, SheetSelection, Skipped};
 use crate::network::{Hierarchy, TxId, UnitId};
 use crate::registry::{Batch, Checks};
 use crate::Registry;
@@ -236,7 +237,6 @@ fn shown(field: &str, value: &str) -> String {
     }
 }
 
-/// Reads one ledger row into a resident, or says what is wrong with it.
 /// The ledger fields the import reads, each with a fixed slot.
 const FIELDS: [&str; 14] = [
     "name",
@@ -277,11 +277,11 @@ impl<'s> Fields<'s> {
         Fields { sheet, at }
     }
 
-    fn get<'r>(&self, rec: &'r Record, field: &str) -> Option<&'r str> {
+    /// The value of `field` in a row's (trimmed) cells, if not empty.
+    fn get<'r>(&self, cells: &[&'r str], field: &str) -> Option<&'r str> {
         slot(field)
             .and_then(|k| self.at.get(k).copied().flatten())
-            .and_then(|i| rec.cells.get(i))
-            .map(String::as_str)
+            .and_then(|c| cells.get(c).copied())
             .filter(|s| !s.is_empty())
     }
 }
@@ -291,47 +291,70 @@ impl<'s> Fields<'s> {
 #[derive(Default)]
 struct Caches {
     ethnicity: HashMap<String, std::result::Result<crate::Parsed<Ethnicity>, String>>,
-    places: HashMap<(String, NaiveDate), RowResult<UnitId>>,
-    /// Units by code as written, with the interval each held it.
-    codes: HashMap<String, Vec<(UnitId, crate::time::Interval)>>,
+    /// Communities by name as written and arrival date.
+    places: HashMap<String, HashMap<NaiveDate, RowResult<UnitId>>>,
+    /// Units by code as written, each with the interval it held the code.
+    codes: HashMap<String, Vec<CodeHolder>>,
+    /// The match keys of the valid rows so far, with their row.
+    seen: KeyMap<usize>,
+}
+
+/// A unit that held a code: when, when the unit existed, whether the principal may
+/// write to it (all the network has to say about it for an import, looked up once).
+struct CodeHolder {
+    unit: UnitId,
+    held: crate::time::Interval,
+    existed: Option<crate::time::Interval>,
+    writable: bool,
 }
 
 impl Caches {
-    /// The unit a code names on `date`, when the cache knows (`None`: resolve fully).
-    fn by_code(&mut self, b: &Checks<'_>, code: &str, date: NaiveDate) -> Option<UnitId> {
+    /// The unit a code names on `date` and whether it is writable, when the cache knows
+    /// (`None`: resolve fully). The unit exists on `date`.
+    fn by_code(&mut self, b: &Checks<'_>, code: &str, date: NaiveDate) -> Option<(UnitId, bool)> {
         if !self.codes.contains_key(code) {
+            let net = b.network();
             let normal = crate::network::normalise_code(code);
-            let found: Vec<(UnitId, crate::time::Interval)> = b
-                .network()
+            let found: Vec<CodeHolder> = net
                 .code_facts(&normal)
                 .filter_map(|(_, f)| match f {
-                    crate::network::Fact::UnitCode { unit, valid, .. } => Some((*unit, *valid)),
+                    crate::network::Fact::UnitCode { unit, valid, .. } => Some(CodeHolder {
+                        unit: *unit,
+                        held: *valid,
+                        existed: match net.fact(*unit) {
+                            Some(crate::network::Fact::Unit { valid, .. }) => Some(*valid),
+                            _ => None,
+                        },
+                        writable: b.require_writable(*unit).is_ok(),
+                    }),
                     _ => None,
                 })
                 .collect();
             self.codes.insert(code.to_owned(), found);
         }
-        let hits = self.codes.get(code)?;
-        let mut valid = hits
+        let holders = self.codes.get(code)?;
+        let mut valid = holders
             .iter()
-            .filter(|(u, v)| v.contains(date) && b.network().unit_exists(*u, date));
+            .filter(|h| h.held.contains(date) && h.existed.is_some_and(|e| e.contains(date)));
         match (valid.next(), valid.next()) {
-            (Some((u, _)), None) => Some(*u),
+            (Some(h), None) => Some((h.unit, h.writable)),
             _ => None,
         }
     }
 }
 
+/// Reads one ledger row into a resident, or says what is wrong with it; also says
+/// whether the community is known to be writable and to exist on the arrival date.
 fn read_row(
     b: &Checks<'_>,
     fields: &Fields<'_>,
-    rec: &Record,
+    cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
-) -> RowResult<(NewResident, Vec<Warning>)> {
+) -> RowResult<(NewResident, Vec<Warning>, bool)> {
     let sheet = fields.sheet;
     let col = |f: &str| sheet.column_of(f);
-    let get = |f: &str| fields.get(rec, f);
+    let get = |f: &str| fields.get(cells, f);
     let mut warnings = Vec::new();
     for f in REQUIRED {
         if get(f).is_none() {
@@ -434,29 +457,48 @@ fn read_row(
         ),
     };
     let place = get("community").unwrap_or_default();
+    let mut checked = false;
     let community = if place.bytes().all(|c| c.is_ascii_digit()) {
         match caches.by_code(b, place, arrived_on) {
-            Some(u) => b.require_writable(u).map(|_| u).map_err(|e| {
-                ctx.reject(
+            Some((u, true)) => {
+                checked = true;
+                u
+            }
+            Some((u, false)) => {
+                let e = b.require_writable(u).err().unwrap_or_else(|| {
+                    Error::Internal("a unit became writable during an import".into())
+                });
+                return Err(ctx.reject(
                     col("community"),
                     Some(place.to_owned()),
                     "community.outside_scope",
                     e.to_string(),
                     zh("community.outside_scope"),
-                )
-            })?,
+                ));
+            }
             None => resolve_community(b, place, arrived_on, ctx, col("community"))?,
         }
     } else {
-        caches
+        let cached = caches
             .places
-            .entry((place.to_owned(), arrived_on))
-            .or_insert_with(|| resolve_community(b, place, arrived_on, ctx, col("community")))
-            .clone()
-            .map_err(|mut r| {
-                r.row = ctx.row;
-                r
-            })?
+            .get(place)
+            .and_then(|by_date| by_date.get(&arrived_on));
+        let found = match cached {
+            Some(found) => found.clone(),
+            None => {
+                let found = resolve_community(b, place, arrived_on, ctx, col("community"));
+                caches
+                    .places
+                    .entry(place.to_owned())
+                    .or_default()
+                    .insert(arrived_on, found.clone());
+                found
+            }
+        };
+        found.map_err(|mut r| {
+            r.row = ctx.row;
+            r
+        })?
     };
     // 户籍地: a unit of the registry when the text names one, else a code or address.
     let (registered_unit, registered_division) = match get("registration") {
@@ -488,6 +530,7 @@ fn read_row(
             hardship: get("hardship").map(str::to_owned),
         },
         warnings,
+        checked,
     ))
 }
 
@@ -558,78 +601,39 @@ impl Registry {
                 "snapshot mode needs snapshot_unit and snapshot_date",
             ));
         }
-        let read = ReadOptions {
-            format: opts.format,
-            encoding: opts.encoding,
-            sheet: opts.sheet.clone(),
-            header_row: opts.header_row,
-            mapping: opts.mapping.clone(),
-        };
-        let sheets = ingest::read_table(&opts.path, ingest::LEDGER_FIELDS, &read)?;
-        for s in &sheets {
-            s.require(REQUIRED)?;
-        }
-        let total: usize = sheets.iter().map(|s| s.rows.len()).sum();
-        let mut report = ResidentImportReport {
-            rows_read: total,
-            ..ResidentImportReport::default()
-        };
+        let mut report = ResidentImportReport::default();
         let label = format!("import residents {}", ingest::file_name(&opts.path));
         let tx = self.write_batch_inner(Some(&label), opts.dry_run, |b| {
-            let mut state = Importer {
-                opts,
-                known: store::current_keys(b.conn)?,
-                seen: HashMap::with_capacity_and_hasher(total, Default::default()),
-                present: HashSet::with_capacity_and_hasher(total, Default::default()),
-                ids: IdBlock::default(),
-            };
-            for sheet in &sheets {
-                report.file_warnings.extend(sheet.warnings.iter().cloned());
-                report
-                    .skipped
-                    .extend(sheet.skipped.iter().map(|s| SkippedRow {
-                        file: sheet.file.clone(),
-                        sheet: sheet.sheet.clone(),
-                        skipped: s.clone(),
-                    }));
-                for p in &sheet.bad_lines {
-                    report.rejected.push(RejectedRow {
-                        file: p.file.clone(),
-                        sheet: None,
-                        row: p.row,
-                        column: None,
-                        value: None,
-                        code: p.code.clone(),
-                        message: p.reason.clone(),
-                        message_zh: "该行不是 JSON 对象".into(),
-                    });
-                }
-            }
+            let conn = b.conn;
             let mut writer = Writer {
-                conn: b.conn,
+                conn,
                 tx: b.tx,
                 today: b.today,
                 touched: Vec::new(),
+                inserts: store::Inserts::default(),
             };
             let checks = b.checks();
-            let mut done = 0;
-            let mut store = |item: (usize, usize, Validated)| -> Result<()> {
-                let (si, row, v) = item;
-                state.apply(&mut writer, &sheets[si], row, v, &mut report)?;
-                done += 1;
-                if done % 4096 == 0 || done == total {
-                    report_progress(&mut progress, done, total)?;
-                }
-                Ok(())
-            };
+            let mut store = Store::new(&mut writer, &mut report, &mut progress);
             if opts.threads.unwrap_or(2) <= 1 {
-                let mut caches = Caches::default();
-                for_each_validated(&checks, &sheets, &mut caches, &mut |item| store(item))?;
+                let known = store::current_keys(conn)?;
+                store.state = Some(Importer::new(opts, known));
+                produce(opts, &checks, &mut |m| store.take(m), &mut Chunk::default)?;
             } else {
-                pipeline(&checks, &sheets, &mut store)?;
+                pipeline(opts, &checks, &mut store)?;
             }
+            store.flush()?;
+            let total = store.total;
+            let mut state = store
+                .state
+                .take()
+                .ok_or_else(|| Error::Internal("the import read no file".into()))?;
+            if store.sheets.is_empty() {
+                return Err(Error::Internal("the import read no file".into()));
+            }
+            state.by_id_number.restore(conn)?;
+            state.by_match_key.restore(conn)?;
             if total == 0 {
-                report_progress(&mut progress, 0, 0)?;
+                report_progress(store.progress, 0, 0)?;
             }
             let touched = std::mem::take(&mut writer.touched);
             b.touched.extend(touched);
@@ -646,12 +650,11 @@ impl Registry {
     }
 }
 
+/// The progress callback.
+type Progress<'p> = Option<&'p mut dyn FnMut(ImportProgress) -> bool>;
+
 /// Calls the progress callback; `false` from it cancels the import.
-fn report_progress(
-    progress: &mut Option<&mut dyn FnMut(ImportProgress) -> bool>,
-    done: usize,
-    total: usize,
-) -> Result<()> {
+fn report_progress(progress: &mut Progress<'_>, done: usize, total: usize) -> Result<()> {
     if let Some(f) = progress.as_mut() {
         if !f(ImportProgress { done, total }) {
             return Err(Error::invalid(
@@ -663,69 +666,332 @@ fn report_progress(
     Ok(())
 }
 
-/// Reads and validates every row in file order, handing each to `sink` as
-/// (sheet index, row number, outcome).
-fn for_each_validated(
+/// A row after validation: (sheet index, row number, outcome).
+type Item = (usize, usize, Validated);
+
+/// Validated rows on their way to the writer: the outcomes in file order, the prepared
+/// residents among them packed.
+#[derive(Default)]
+struct Chunk {
+    items: Vec<Item>,
+    rows: PreparedRows,
+}
+
+/// What the reading side hands the writing side, in this order.
+enum Message {
+    /// The file is read: its sheets (without their rows) and how many data rows they hold.
+    Read(Vec<ingest::Sheet>, usize),
+    /// Validated rows, in file order.
+    Rows(Chunk),
+}
+
+/// Rows per [`Message::Rows`].
+const CHUNK: usize = 512;
+
+/// The reading side: reads the file, then validates every row in file order, handing
+/// the rows over in chunks (from `empty`: fresh or recycled vectors).
+fn produce(
+    opts: &ResidentImportOptions,
     checks: &Checks<'_>,
-    sheets: &[ingest::Sheet],
-    caches: &mut Caches,
-    sink: &mut dyn FnMut((usize, usize, Validated)) -> Result<()>,
+    emit: &mut dyn FnMut(Message) -> Result<()>,
+    empty: &mut dyn FnMut() -> Chunk,
 ) -> Result<()> {
-    for (si, sheet) in sheets.iter().enumerate() {
-        let fields = Fields::new(sheet);
-        for rec in &sheet.rows {
-            let ctx = RowContext {
-                file: &sheet.file,
-                sheet: &sheet.sheet,
-                row: rec.row,
-            };
-            sink((si, rec.row, validate(checks, &fields, rec, &ctx, caches)?))?;
+    let read = ReadOptions {
+        format: opts.format,
+        encoding: opts.encoding,
+        sheet: opts.sheet.clone(),
+        header_row: opts.header_row,
+        mapping: opts.mapping.clone(),
+    };
+    // A first pass over the file counts its rows (for progress) and reads what it
+    // says about itself; the second validates the rows as it reads them.
+    let ledger = ingest::Ledger::open(&opts.path, ingest::LEDGER_FIELDS, &read)?;
+    let (sheets, total) = ledger.sheets()?;
+    for s in &sheets {
+        s.require(REQUIRED)?;
+    }
+    emit(Message::Read(sheets.clone(), total))?;
+    let fields: Vec<Fields<'_>> = sheets.iter().map(Fields::new).collect();
+    let mut caches = Caches {
+        seen: KeyMap::with_capacity(total),
+        ..Caches::default()
+    };
+    let mut chunk = empty();
+    ledger.for_each_row(&mut |si, row, cells| {
+        let fields = fields
+            .get(si)
+            .ok_or_else(|| Error::Internal("a row of an unknown sheet".into()))?;
+        let ctx = RowContext {
+            file: &fields.sheet.file,
+            sheet: &fields.sheet.sheet,
+            row,
+        };
+        let v = validate(checks, fields, cells, &ctx, &mut caches, &mut chunk.rows)?;
+        chunk.items.push((si, row, v));
+        if chunk.items.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, empty());
+            emit(Message::Rows(full))?;
         }
+        Ok(())
+    })?;
+    if !chunk.items.is_empty() {
+        emit(Message::Rows(chunk))?;
     }
     Ok(())
 }
 
-/// Rows validated on a helper thread, stored in order on the calling thread: validation
-/// and SQLite writes overlap on two cores. Chunks keep the hand-over cheap; the channel is
-/// bounded, so memory stays flat. An error on either side stops both.
-fn pipeline(
-    checks: &Checks<'_>,
-    sheets: &[ingest::Sheet],
-    store: &mut dyn FnMut((usize, usize, Validated)) -> Result<()>,
-) -> Result<()> {
-    const CHUNK: usize = 512;
-    type Chunk = Result<Vec<(usize, usize, Validated)>>;
-    std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Chunk>(8);
-        let producer = scope.spawn(move || {
-            let mut caches = Caches::default();
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let outcome = for_each_validated(checks, sheets, &mut caches, &mut |item| {
-                chunk.push(item);
-                if chunk.len() == CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                    // The receiver gone means the writer stopped: stop reading too.
-                    send.send(Ok(full))
-                        .map_err(|_| Error::Internal("import writer stopped".into()))?;
-                }
+/// The writing side: the report, the progress callback, and the state of the import.
+struct Store<'w, 'c, 'o, 'p> {
+    writer: &'w mut Writer<'c>,
+    report: &'w mut ResidentImportReport,
+    progress: &'w mut Progress<'p>,
+    /// Set before the first rows arrive.
+    state: Option<Importer<'o>>,
+    /// The sheets, once read.
+    sheets: Vec<ingest::Sheet>,
+    total: usize,
+    done: usize,
+    /// Chunks with new residents not stored yet (a bulk load).
+    held: Vec<Chunk>,
+    /// Those residents: (ID number as a number, chunk, row in the chunk).
+    pending: Vec<(u64, usize, usize)>,
+    /// Those residents gathered in order (kept for its memory).
+    run: PreparedRows,
+    /// Where stored chunks go (to the helper thread, which frees them).
+    give_back: Option<std::sync::mpsc::Sender<Chunk>>,
+    /// A bulk load's larger page cache (once asked for).
+    cache: Option<Option<store::LargerCache<'c>>>,
+}
+
+/// New residents of a bulk load stored at once, sorted by ID number: the rebuilt index
+/// then reads its keys in long sorted runs, which it sorts several times faster than
+/// keys at random (ids stay consecutive, given in the order stored).
+const RUN: usize = 65_536;
+
+/// The shortest run stored early, when the writer would otherwise wait for rows.
+const SHORT_RUN: usize = 8192;
+
+impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
+    fn new(
+        writer: &'w mut Writer<'c>,
+        report: &'w mut ResidentImportReport,
+        progress: &'w mut Progress<'p>,
+    ) -> Self {
+        Store {
+            writer,
+            report,
+            progress,
+            state: None,
+            sheets: Vec::new(),
+            total: 0,
+            done: 0,
+            held: Vec::new(),
+            pending: Vec::new(),
+            run: PreparedRows::default(),
+            give_back: None,
+            cache: None,
+        }
+    }
+
+    fn take(&mut self, message: Message) -> Result<()> {
+        match message {
+            Message::Read(sheets, total) => {
+                self.read(sheets, total);
                 Ok(())
-            });
-            let last = match outcome {
-                Ok(()) => Ok(chunk),
-                Err(e) => Err(e),
-            };
-            let _ = send.send(last);
-        });
-        let mut result = Ok(());
-        for chunk in receive.iter() {
-            match chunk.and_then(|items| items.into_iter().try_for_each(&mut *store)) {
-                Ok(()) => {}
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+            }
+            Message::Rows(items) => self.rows(items),
+        }
+    }
+
+    /// The file is read: what it says about itself goes into the report.
+    fn read(&mut self, sheets: Vec<ingest::Sheet>, total: usize) {
+        let report = &mut *self.report;
+        report.rows_read = total;
+        for sheet in &sheets {
+            report.file_warnings.extend(sheet.warnings.iter().cloned());
+            report
+                .skipped
+                .extend(sheet.skipped.iter().map(|s| SkippedRow {
+                    file: sheet.file.clone(),
+                    sheet: sheet.sheet.clone(),
+                    skipped: s.clone(),
+                }));
+            for p in &sheet.bad_lines {
+                report.rejected.push(RejectedRow {
+                    file: p.file.clone(),
+                    sheet: None,
+                    row: p.row,
+                    column: None,
+                    value: None,
+                    code: p.code.clone(),
+                    message: p.reason.clone(),
+                    message_zh: "该行不是 JSON 对象".into(),
+                });
             }
         }
+        if let Some(state) = self.state.as_mut() {
+            state.expect(total);
+        }
+        self.sheets = sheets;
+        self.total = total;
+    }
+
+    /// Stores validated rows (new residents of a bulk load later, see [`RUN`]).
+    fn rows(&mut self, mut chunk: Chunk) -> Result<()> {
+        let state = self
+            .state
+            .as_mut()
+            .ok_or_else(|| Error::Internal("import rows before its setup".into()))?;
+        let held = self.held.len();
+        let before = self.pending.len();
+        for (si, row, v) in chunk.items.iter_mut() {
+            let sheet = self
+                .sheets
+                .get(*si)
+                .ok_or_else(|| Error::Internal("import rows before the file".into()))?;
+            if let Some(i) = state.apply(self.writer, sheet, *row, v, &chunk.rows, self.report)? {
+                let key = chunk
+                    .rows
+                    .get(i)
+                    .and_then(|r| keys::pack(r.record.match_key))
+                    .unwrap_or(u64::MAX);
+                self.pending.push((key, held, i));
+            }
+            self.done += 1;
+            if self.done.is_multiple_of(4096) && self.done != self.total {
+                report_progress(self.progress, self.done, self.total)?;
+            }
+        }
+        if self.pending.len() > before {
+            self.held.push(chunk);
+            if self.cache.is_none() {
+                self.cache = Some(store::LargerCache::new(self.writer.conn)?);
+            }
+        } else {
+            self.release(chunk);
+        }
+        if self.pending.len() >= RUN || self.done == self.total {
+            self.flush()?;
+        }
+        if self.done == self.total && self.total > 0 {
+            report_progress(self.progress, self.done, self.total)?;
+        }
+        Ok(())
+    }
+
+    /// The helper has no rows ready: stores the new residents held back, if they are a
+    /// run worth sorting, instead of waiting.
+    fn idle(&mut self) -> Result<()> {
+        if self.pending.len() >= SHORT_RUN {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Stores the new residents held back, sorted by ID number.
+    fn flush(&mut self) -> Result<()> {
+        self.pending.sort_unstable();
+        // Gathered in order first, in a loop of nothing but copies (whose reads from all
+        // over the held chunks overlap), then stored from one buffer read in order.
+        let mut run = std::mem::take(&mut self.run);
+        run.clear();
+        for &(_, chunk, i) in &self.pending {
+            let rows = self
+                .held
+                .get(chunk)
+                .map(|c| &c.rows)
+                .ok_or_else(|| Error::Internal("a held import row vanished".into()))?;
+            run.push_copy(rows, i)?;
+        }
+        self.pending.clear();
+        for chunk in std::mem::take(&mut self.held) {
+            self.release(chunk);
+        }
+        if let Some(state) = self.state.as_mut() {
+            let mut batch = Vec::with_capacity(store::MANY);
+            for i in 0..run.len() {
+                batch.push(
+                    run.get(i)
+                        .ok_or_else(|| Error::Internal("a gathered row vanished".into()))?,
+                );
+                if batch.len() == store::MANY {
+                    state.insert_many(self.writer, &batch)?;
+                    batch.clear();
+                }
+            }
+            state.insert_many(self.writer, &batch)?;
+        }
+        self.run = run;
+        Ok(())
+    }
+
+    /// Frees a stored chunk (on the helper thread, when there is one).
+    fn release(&self, chunk: Chunk) {
+        if let Some(back) = &self.give_back {
+            // The helper gone (it has sent its last chunk): freed here.
+            let _ = back.send(chunk);
+        }
+    }
+}
+
+/// The file read and its rows validated on a helper thread, stored in order on the
+/// calling thread: validation and SQLite writes overlap on two cores, and the calling
+/// thread loads the registered residents' keys while the helper reads the file. Chunks
+/// keep the hand-over cheap; the channel is bounded, so memory stays flat. Stored chunks
+/// go back to the helper, which frees their rows: memory is freed by the thread that
+/// allocated it (freeing it on the other thread makes the two contend for the
+/// allocator's locks). An error on either side stops both.
+fn pipeline<'o>(
+    opts: &'o ResidentImportOptions,
+    checks: &Checks<'_>,
+    store: &mut Store<'_, '_, 'o, '_>,
+) -> Result<()> {
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Message>>(2 * RUN / CHUNK);
+        let (give_back, stored) = std::sync::mpsc::channel::<Chunk>();
+        let producer = scope.spawn(move || {
+            let mut emit = |m: Message| {
+                // The receiver gone means the writer stopped: stop reading too.
+                send.send(Ok(m))
+                    .map_err(|_| Error::Internal("import writer stopped".into()))
+            };
+            let mut empty = || match stored.try_recv() {
+                Ok(mut done) => {
+                    done.items.clear();
+                    done.rows.clear();
+                    done
+                }
+                Err(_) => Chunk::default(),
+            };
+            if let Err(e) = produce(opts, checks, &mut emit, &mut empty) {
+                let _ = send.send(Err(e));
+            }
+        });
+        let result = (|| -> Result<()> {
+            let known = store::current_keys(store.writer.conn)?;
+            let mut state = Importer::new(opts, known);
+            if !store.sheets.is_empty() {
+                state.expect(store.total);
+            }
+            store.state = Some(state);
+            store.give_back = Some(give_back);
+            loop {
+                let message = match receive.try_recv() {
+                    Ok(message) => message,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {
+                        // Nothing to read yet: store what is held rather than wait.
+                        store.idle()?;
+                        match receive.recv() {
+                            Ok(message) => message,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+                };
+                store.take(message?)?;
+            }
+            Ok(())
+        })();
         drop(receive);
         match producer.join() {
             Ok(()) => result,
@@ -756,40 +1022,100 @@ impl IdBlock {
     }
 }
 
+/// Inserts that make an import a bulk load: at least this many new residents, and at
+/// least half as many as were registered (per index, see [`BulkIndex`]).
+const BULK_MIN: usize = 4096;
+
+/// A secondary index of `resident` that a bulk load drops and creates again before it
+/// commits: building an index from sorted keys is several times faster than inserting a
+/// million keys at random places. The import checks in memory what the index would
+/// (one current resident per ID number: `known` and `seen`); the recreation checks it
+/// again over every current row. See [`store::DroppedIndex`] for why neither a reader
+/// nor a rollback ever sees the index missing.
+struct BulkIndex {
+    name: &'static str,
+    /// New residents after which the index is dropped.
+    threshold: usize,
+    inserted: usize,
+    dropped: Option<store::DroppedIndex>,
+}
+
+impl BulkIndex {
+    /// `registered`: current residents that the index holds (or would hold).
+    fn new(name: &'static str, registered: usize) -> BulkIndex {
+        BulkIndex {
+            name,
+            threshold: BULK_MIN.max(registered / 2),
+            inserted: 0,
+            dropped: None,
+        }
+    }
+
+    /// Counts a new resident the index holds; drops the index once the import is a bulk
+    /// load.
+    fn inserted(&mut self, conn: &rusqlite::Connection) -> Result<()> {
+        self.inserted += 1;
+        if self.inserted == self.threshold && self.dropped.is_none() {
+            self.dropped = Some(store::drop_index(conn, self.name)?);
+        }
+        Ok(())
+    }
+
+    /// Creates the index again if it was dropped.
+    fn restore(&mut self, conn: &rusqlite::Connection) -> Result<()> {
+        match self.dropped.take() {
+            Some(index) => store::recreate_index(conn, index),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The state of one import: who is registered, who was seen in the file, caches.
 struct Importer<'o> {
     opts: &'o ResidentImportOptions,
     /// Registered residents by match key: (id, content hash).
-    known: HashMap<String, (ResidentId, i64)>,
-    /// Keys seen in this import, with their row.
-    seen: HashMap<String, usize>,
-    /// Residents present in the file (snapshot mode).
+    known: KeyMap<(ResidentId, i64)>,
+    /// Residents present in the file (snapshot mode only).
     present: HashSet<ResidentId>,
     ids: IdBlock,
+    /// The unique index of current ID numbers.
+    by_id_number: BulkIndex,
+    /// The index of the fallback keys of current residents without an ID number.
+    by_match_key: BulkIndex,
 }
 
 /// A row after reading and validation (on the helper thread, when there is one).
 enum Validated {
     /// Rejected, with why.
     Rejected(Box<RejectedRow>),
-    /// Ready to store, with the row's warnings.
-    Ready(Box<Prepared>, Vec<Warning>),
+    /// Valid, but the same resident as the row given (the first), with the row's
+    /// warnings.
+    Duplicate(usize, Vec<Warning>),
+    /// Ready to store (the resident is in its chunk's [`PreparedRows`] at this index),
+    /// with the row's warnings.
+    Ready(usize, Vec<Warning>),
 }
 
 /// Reads and validates one row; only storage failures and bugs are errors.
 fn validate(
     checks: &Checks<'_>,
     fields: &Fields<'_>,
-    rec: &Record,
+    cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
+    rows: &mut PreparedRows,
 ) -> Result<Validated> {
     let sheet = fields.sheet;
-    let (resident, mut warnings) = match read_row(checks, fields, rec, ctx, caches) {
+    let (resident, mut warnings, checked) = match read_row(checks, fields, cells, ctx, caches) {
         Ok(r) => r,
         Err(rejected) => return Ok(Validated::Rejected(rejected)),
     };
-    let mut p = match checks.prepare_resident(resident) {
+    let prepared = if checked {
+        checks.prepare_resident_in_checked_community(resident)
+    } else {
+        checks.prepare_resident(resident)
+    };
+    let mut p = match prepared {
         Ok(p) => p,
         Err(e @ (Error::Storage(_) | Error::Internal(_))) => return Err(e),
         Err(e) => {
@@ -812,30 +1138,58 @@ fn validate(
         }
     };
     warnings.append(&mut p.warnings);
-    Ok(Validated::Ready(Box::new(p), warnings))
+    // The second row of the same resident (the first is the one that counts).
+    if let Some(first) = caches.seen.get(&p.key) {
+        return Ok(Validated::Duplicate(*first, warnings));
+    }
+    caches.seen.insert(&p.key, ctx.row);
+    Ok(Validated::Ready(rows.push(&p)?, warnings))
 }
 
-impl Importer<'_> {
+impl<'o> Importer<'o> {
+    fn new(opts: &'o ResidentImportOptions, known: KeyMap<(ResidentId, i64)>) -> Importer<'o> {
+        Importer {
+            opts,
+            by_id_number: BulkIndex::new("resident_id_number", known.id_keys()),
+            by_match_key: BulkIndex::new("resident_match_key", known.len() - known.id_keys()),
+            known,
+            present: HashSet::default(),
+            ids: IdBlock::default(),
+        }
+    }
+
+    /// Makes room for the rows of a file of `total` data rows.
+    fn expect(&mut self, total: usize) {
+        if self.opts.mode == ImportMode::Snapshot {
+            self.present.reserve(total);
+        }
+    }
+
     /// Stores one validated row (on the calling thread).
+    /// Stores one validated row (on the calling thread); in a bulk load, a new resident
+    /// is only counted: `Ok(true)` says the caller is to store it later, with
+    /// [`Importer::insert`].
     fn apply(
         &mut self,
         w: &mut Writer<'_>,
         sheet: &ingest::Sheet,
         row: usize,
-        v: Validated,
+        v: &mut Validated,
+        rows: &PreparedRows,
         report: &mut ResidentImportReport,
-    ) -> Result<()> {
+    ) -> Result<Option<usize>> {
         let ctx = RowContext {
             file: &sheet.file,
             sheet: &sheet.sheet,
             row,
         };
-        let (mut p, warnings) = match v {
+        let (p, warnings, duplicate_of) = match v {
             Validated::Rejected(r) => {
-                report.rejected.push(*r);
-                return Ok(());
+                report.rejected.push((**r).clone());
+                return Ok(None);
             }
-            Validated::Ready(p, warnings) => (p, warnings),
+            Validated::Duplicate(first, warnings) => (None, std::mem::take(warnings), Some(*first)),
+            Validated::Ready(i, warnings) => (Some(*i), std::mem::take(warnings), None),
         };
         report
             .warnings
@@ -846,29 +1200,33 @@ impl Importer<'_> {
                 code: w.code,
                 message: w.message,
             }));
-        if let Some(first) = self.seen.get(&p.key).copied() {
-            report.rejected.push(*ctx.reject(
-                sheet.column_of("id_number"),
-                None,
-                "row.duplicate",
-                format!("the same resident as row {first}"),
-                zh("row.duplicate"),
-            ));
-            return Ok(());
-        }
+        let (i, p) = match (p.and_then(|i| Some((i, rows.get(i)?))), duplicate_of) {
+            (Some(found), None) => found,
+            (_, first) => {
+                report.rejected.push(*ctx.reject(
+                    sheet.column_of("id_number"),
+                    None,
+                    "row.duplicate",
+                    format!("the same resident as row {}", first.unwrap_or_default()),
+                    zh("row.duplicate"),
+                ));
+                return Ok(None);
+            }
+        };
         if p.record.id_number.is_none() {
             report.uncertain_matches.push(row);
         }
-        let known = self.known.get(&p.key).copied();
+        let known = self.known.get(p.record.match_key).copied();
         match known {
             None => {
-                let first = self.ids.take(w.conn, p.ids_needed())?;
-                let id = w.store_new_resident(&mut p, first)?;
-                self.present.insert(id);
                 report.inserted += 1;
+                if self.bulk() {
+                    return Ok(Some(i));
+                }
+                self.insert(w, &p)?;
             }
             Some((id, _)) if self.opts.on_conflict == OnConflict::Reject => {
-                self.present.insert(id);
+                self.is_present(id);
                 report.rejected.push(*ctx.reject(
                     None,
                     None,
@@ -878,21 +1236,66 @@ impl Importer<'_> {
                 ));
             }
             Some((id, _)) if self.opts.on_conflict == OnConflict::Skip => {
-                self.present.insert(id);
+                self.is_present(id);
                 report.skipped_existing += 1;
             }
-            Some((id, hash)) if hash == p.hash => {
-                self.present.insert(id);
+            Some((id, hash)) if hash == p.record.hash => {
+                self.is_present(id);
                 report.unchanged += 1;
             }
             Some((id, _)) => {
+                let mut p = rows
+                    .prepared(i)
+                    .ok_or_else(|| Error::Internal("an import row vanished".into()))?;
                 w.store_resident_update(id, &mut p)?;
-                self.present.insert(id);
+                self.is_present(id);
                 report.updated += 1;
             }
         }
-        self.seen.insert(std::mem::take(&mut p.key), row);
+        Ok(None)
+    }
+
+    /// Whether this import is a bulk load (the ID-number index is dropped): new residents
+    /// are then stored in runs sorted by ID number (see [`Store::flush`]).
+    fn bulk(&self) -> bool {
+        self.by_id_number.dropped.is_some()
+    }
+
+    /// Stores a new resident.
+    fn insert(&mut self, w: &mut Writer<'_>, r: &NewRecord<'_>) -> Result<()> {
+        let first = self.ids.take(w.conn, r.ids_needed())?;
+        let id = w.store_new(r, first)?;
+        self.inserted(w, id, r)
+    }
+
+    /// Stores new residents, in this order.
+    fn insert_many<'r>(&mut self, w: &mut Writer<'_>, rs: &[NewRecord<'r>]) -> Result<()> {
+        let mut with_ids: Vec<(NewRecord<'r>, i64)> = Vec::with_capacity(rs.len());
+        for r in rs {
+            with_ids.push((*r, self.ids.take(w.conn, r.ids_needed())?));
+        }
+        w.store_new_many(&with_ids)?;
+        for (r, id) in &with_ids {
+            self.inserted(w, *id, r)?;
+        }
         Ok(())
+    }
+
+    /// Notes a resident stored as new.
+    fn inserted(&mut self, w: &Writer<'_>, id: ResidentId, r: &NewRecord<'_>) -> Result<()> {
+        self.is_present(id);
+        if r.record.id_number.is_some() {
+            self.by_id_number.inserted(w.conn)
+        } else {
+            self.by_match_key.inserted(w.conn)
+        }
+    }
+
+    /// Notes that a registered resident is in the file (needed in snapshot mode only).
+    fn is_present(&mut self, id: ResidentId) {
+        if self.opts.mode == ImportMode::Snapshot {
+            self.present.insert(id);
+        }
     }
 }
 

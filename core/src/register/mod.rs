@@ -10,6 +10,7 @@ mod circumstances;
 mod ethnicity_rules;
 mod export;
 mod import;
+mod keys;
 mod queries;
 mod records;
 mod store;

@@ -40,9 +40,225 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// How many ids storing it as new takes.
     pub fn ids_needed(&self) -> i64 {
+        self.as_new().ids_needed()
+    }
+
+    /// What storing it as new takes.
+    pub fn as_new(&self) -> NewRecord<'_> {
+        NewRecord {
+            record: self.record.row(&self.key, self.hash),
+            residence: self.residence,
+            registration: self
+                .registration
+                .as_ref()
+                .map(|(unit, division)| (*unit, division.as_deref())),
+            hardship: self.hardship.as_deref(),
+        }
+    }
+}
+
+/// What storing a new resident takes, borrowed: from a [`Prepared`], or from an import's
+/// [`PreparedRows`].
+#[derive(Clone, Copy)]
+pub(crate) struct NewRecord<'a> {
+    /// The core record (its id is given when stored).
+    pub record: store::ResidentRow<'a>,
+    /// The residence (its id is given when stored).
+    pub residence: Residence,
+    /// 户籍地: a unit of the registry, or a division code or address text.
+    pub registration: Option<(Option<UnitId>, Option<&'a str>)>,
+    /// 困难类型: a hardship flag with this detail.
+    pub hardship: Option<&'a str>,
+}
+
+impl NewRecord<'_> {
+    /// How many ids storing it takes.
+    pub fn ids_needed(&self) -> i64 {
         2 + i64::from(self.registration.is_some()) + i64::from(self.hardship.is_some())
     }
 }
+
+/// A text of a [`PreparedRows`] entry: (start, length); `None` as [`ABSENT`].
+type Span = (u32, u32);
+const ABSENT: Span = (u32::MAX, 0);
+
+/// One entry of [`PreparedRows`]: everything but the text, and where its texts are.
+#[derive(Clone, Copy)]
+struct PackedRecord {
+    sex: Option<crate::codes::Sex>,
+    birth_date: Option<NaiveDate>,
+    ethnicity: crate::codes::Ethnicity,
+    category: super::Category,
+    father_ethnicity: Option<crate::codes::Ethnicity>,
+    mother_ethnicity: Option<crate::codes::Ethnicity>,
+    residence: Residence,
+    /// The registration place's unit, when there is a registration place.
+    registration: Option<Option<UnitId>>,
+    hash: i64,
+    /// name, ID number, phone, origin, household, match key, registration division,
+    /// hardship.
+    texts: [Span; 8],
+}
+
+/// Prepared residents packed for the trip from an import's validating thread to its
+/// writing thread: one fixed-size entry and one run of text each, where a [`Prepared`]
+/// is a dozen heap allocations that the writer would read one cache miss at a time.
+#[derive(Default)]
+pub(crate) struct PreparedRows {
+    records: Vec<PackedRecord>,
+    text: String,
+}
+
+impl PreparedRows {
+    /// Adds a prepared resident; returns its index.
+    pub(crate) fn push(&mut self, p: &Prepared) -> Result<usize> {
+        let mut span = |s: Option<&str>| -> Result<Span> {
+            let Some(s) = s else { return Ok(ABSENT) };
+            let start = u32::try_from(self.text.len());
+            self.text.push_str(s);
+            match (start, u32::try_from(s.len())) {
+                (Ok(start), Ok(len)) if start != u32::MAX => Ok((start, len)),
+                _ => Err(Error::invalid("row", "a value is too long")),
+            }
+        };
+        let r = &p.record;
+        let registration = p.registration.as_ref();
+        let texts = [
+            span(Some(&r.name))?,
+            span(r.id_number.as_deref())?,
+            span(r.phone.as_deref())?,
+            span(r.origin.as_deref())?,
+            span(r.household.as_deref())?,
+            span(Some(&p.key))?,
+            span(registration.and_then(|(_, d)| d.as_deref()))?,
+            span(p.hardship.as_deref())?,
+        ];
+        self.records.push(PackedRecord {
+            sex: r.sex,
+            birth_date: r.birth_date,
+            ethnicity: r.ethnicity,
+            category: r.category,
+            father_ethnicity: r.father_ethnicity,
+            mother_ethnicity: r.mother_ethnicity,
+            residence: p.residence,
+            registration: registration.map(|(unit, _)| *unit),
+            hash: p.hash,
+            texts,
+        });
+        Ok(self.records.len() - 1)
+    }
+
+    /// Adds a copy of entry `i` of `other`; returns its index.
+    pub(crate) fn push_copy(&mut self, other: &PreparedRows, i: usize) -> Result<usize> {
+        let mut p = *other
+            .records
+            .get(i)
+            .ok_or_else(|| Error::Internal("a prepared row vanished".into()))?;
+        // An entry's texts lie one after the other: one copy moves them all.
+        let present = p.texts.iter().filter(|t| **t != ABSENT);
+        let from = present.clone().map(|t| t.0).min().unwrap_or(0);
+        let to = present.map(|t| t.0 + t.1).max().unwrap_or(0);
+        let block = other
+            .text
+            .get(from as usize..to as usize)
+            .ok_or_else(|| Error::Internal("a prepared row's text vanished".into()))?;
+        let start = u32::try_from(self.text.len())
+            .ok()
+            .filter(|s| s.checked_add(to - from).is_some_and(|end| end != u32::MAX))
+            .ok_or_else(|| Error::invalid("row", "a value is too long"))?;
+        self.text.push_str(block);
+        for span in p.texts.iter_mut().filter(|t| **t != ABSENT) {
+            span.0 = span.0 - from + start;
+        }
+        self.records.push(p);
+        Ok(self.records.len() - 1)
+    }
+
+    /// How many entries there are.
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn text(&self, (start, len): Span) -> Option<&str> {
+        if (start, len) == ABSENT {
+            return None;
+        }
+        let start = start as usize;
+        self.text.get(start..start + len as usize)
+    }
+
+    /// Entry `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<NewRecord<'_>> {
+        let p = self.records.get(i)?;
+        let [name, id_number, phone, origin, household, key, division, hardship] =
+            p.texts.map(|t| self.text(t));
+        Some(NewRecord {
+            record: store::ResidentRow {
+                id: 0,
+                name: name.unwrap_or_default(),
+                sex: p.sex,
+                birth_date: p.birth_date,
+                id_number,
+                ethnicity: p.ethnicity,
+                phone,
+                category: p.category,
+                origin,
+                household,
+                father_ethnicity: p.father_ethnicity,
+                mother_ethnicity: p.mother_ethnicity,
+                match_key: key.unwrap_or_default(),
+                hash: p.hash,
+            },
+            residence: p.residence,
+            registration: p.registration.map(|unit| (unit, division)),
+            hardship,
+        })
+    }
+
+    /// Entry `i` as a [`Prepared`] (without warnings), for a write that needs one.
+    pub(crate) fn prepared(&self, i: usize) -> Option<Prepared> {
+        let n = self.get(i)?;
+        let r = n.record;
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Some(Prepared {
+            record: ResidentRecord {
+                id: r.id,
+                name: r.name.to_owned(),
+                sex: r.sex,
+                birth_date: r.birth_date,
+                id_number: owned(r.id_number),
+                ethnicity: r.ethnicity,
+                phone: owned(r.phone),
+                category: r.category,
+                origin: owned(r.origin),
+                household: owned(r.household),
+                father_ethnicity: r.father_ethnicity,
+                mother_ethnicity: r.mother_ethnicity,
+            },
+            residence: n.residence,
+            registration: n.registration.map(|(unit, d)| (unit, owned(d))),
+            hardship: owned(n.hardship),
+            key: r.match_key.to_owned(),
+            hash: r.hash,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// Empties the rows, keeping their memory.
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.text.clear();
+    }
+}
+/// `s` without white space at either end (moved, not copied, when there is none).
+fn trimmed(s: String) -> String {
+    if s.trim().len() == s.len() {
+        s
+    } else {
+        s.trim().to_owned()
+    }
+}
+
 /// The ID number's value where there is one (warning when the column disagrees), else
 /// the column's.
 fn prefer_id<T: PartialEq>(
@@ -70,8 +286,19 @@ impl Checks<'_> {
     /// birth date and sex taken from it when absent, disagreement warned), community in
     /// scope and existing on the arrival date, interval, origin code.
     pub(crate) fn prepare_resident(&self, r: NewResident) -> Result<Prepared> {
+        self.prepare(r, false)
+    }
+
+    /// [`Checks::prepare_resident`] for a resident whose community the caller has
+    /// already found writable and existing on the arrival date (an import, from its
+    /// cache of communities).
+    pub(crate) fn prepare_resident_in_checked_community(&self, r: NewResident) -> Result<Prepared> {
+        self.prepare(r, true)
+    }
+
+    fn prepare(&self, r: NewResident, community_checked: bool) -> Result<Prepared> {
         let mut warnings = Vec::new();
-        let name = r.name.trim().to_owned();
+        let name = trimmed(r.name);
         if name.is_empty() {
             return Err(Error::invalid("name", "it is empty"));
         }
@@ -109,8 +336,10 @@ impl Checks<'_> {
             Some(o) => Some(DivisionCode::parse(o)?.value.as_str().to_owned()),
             None => None,
         };
-        self.require_writable(r.community)?;
-        self.network().require_unit(r.community, r.arrived_on)?;
+        if !community_checked {
+            self.require_writable(r.community)?;
+            self.network().require_unit(r.community, r.arrived_on)?;
+        }
         let valid = Interval::new(r.arrived_on, r.left_on)?;
         let record = ResidentRecord {
             id: 0,
@@ -119,16 +348,10 @@ impl Checks<'_> {
             birth_date,
             id_number: id.map(|n| n.as_str().to_owned()),
             ethnicity: r.ethnicity,
-            phone: r
-                .phone
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty()),
+            phone: r.phone.map(trimmed).filter(|p| !p.is_empty()),
             category: r.category,
             origin,
-            household: r
-                .household
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty()),
+            household: r.household.map(trimmed).filter(|h| !h.is_empty()),
             father_ethnicity: r.father_ethnicity,
             mother_ethnicity: r.mother_ethnicity,
         };
@@ -176,6 +399,7 @@ pub(crate) struct Writer<'c> {
     pub tx: crate::network::TxId,
     pub today: NaiveDate,
     pub touched: Vec<i64>,
+    pub inserts: store::Inserts<'c>,
 }
 
 impl Writer<'_> {
@@ -183,7 +407,8 @@ impl Writer<'_> {
         self.today
     }
 
-    /// Stores a prepared resident as new, with ids from `ids` (two per resident).
+    /// Stores a prepared resident as new, with ids from `first_id` on (see
+    /// [`Prepared::ids_needed`]).
     pub(crate) fn store_new_resident(
         &mut self,
         p: &mut Prepared,
@@ -191,35 +416,87 @@ impl Writer<'_> {
     ) -> Result<ResidentId> {
         p.record.id = first_id;
         p.residence.id = first_id + 1;
-        store::insert_resident(self.conn, self.tx, &p.record, &p.key, p.hash)?;
-        store::insert_residence(self.conn, self.tx, p.record.id, &p.residence)?;
+        self.store_new(&p.as_new(), first_id)
+    }
+
+    /// Stores a new resident with ids from `first_id` on (see [`NewRecord::ids_needed`]).
+    pub(crate) fn store_new(&mut self, r: &NewRecord<'_>, first_id: i64) -> Result<ResidentId> {
+        let (conn, tx) = (self.conn, self.tx);
+        let id = first_id;
+        self.inserts
+            .resident(conn, tx, &store::ResidentRow { id, ..r.record })?;
+        let residence = Residence {
+            id: first_id + 1,
+            ..r.residence
+        };
+        self.inserts.residence(conn, tx, id, &residence)?;
+        self.store_new_extras(r, first_id)?;
+        Ok(id)
+    }
+
+    /// Stores new residents, each with ids from its `first_id` on: core records and
+    /// residences several to a statement (see [`store::Inserts::residents`]).
+    pub(crate) fn store_new_many(&mut self, rows: &[(NewRecord<'_>, i64)]) -> Result<()> {
+        let (conn, tx) = (self.conn, self.tx);
+        for run in rows.chunks(store::MANY) {
+            let residents: Vec<store::ResidentRow<'_>> = run
+                .iter()
+                .map(|(r, id)| store::ResidentRow {
+                    id: *id,
+                    ..r.record
+                })
+                .collect();
+            self.inserts.residents(conn, tx, &residents)?;
+            let residences: Vec<(ResidentId, Residence)> = run
+                .iter()
+                .map(|(r, id)| {
+                    let residence = Residence {
+                        id: id + 1,
+                        ..r.residence
+                    };
+                    (*id, residence)
+                })
+                .collect();
+            self.inserts.residences(conn, tx, &residences)?;
+        }
+        for (r, first_id) in rows {
+            self.store_new_extras(r, *first_id)?;
+        }
+        Ok(())
+    }
+
+    /// Stores what comes with a new resident beside the core record and residence: the
+    /// registration place and hardship flag; notes the resident as touched.
+    fn store_new_extras(&mut self, r: &NewRecord<'_>, first_id: i64) -> Result<()> {
+        let id = first_id;
+        let residence = r.residence;
         let mut next = first_id + 2;
-        if let Some((unit, division)) = &p.registration {
+        if let Some((unit, division)) = r.registration {
             store::insert_registration(
                 self.conn,
                 self.tx,
                 next,
-                p.record.id,
-                *unit,
-                division.as_deref(),
-                p.residence.valid.from,
+                id,
+                unit,
+                division,
+                residence.valid.from,
             )?;
             next += 1;
         }
-        if let Some(detail) = &p.hardship {
+        if let Some(detail) = r.hardship {
             store::insert_flag(
                 self.conn,
                 self.tx,
                 next,
-                p.record.id,
+                id,
                 "hardship",
                 Some(detail),
                 self.today(),
                 None,
             )?;
         }
-        self.touched.push(p.record.id);
-        Ok(p.record.id)
+        self.touched.push(id);
+        Ok(())
     }
 
     /// Stores a prepared resident as a new version of resident `id`: the core record if it
@@ -234,7 +511,8 @@ impl Writer<'_> {
         }
         // A new core version even when only the residence changed: its hash follows.
         store::supersede(self.conn, "resident", id, tx)?;
-        store::insert_resident(self.conn, tx, &p.record, &p.key, p.hash)?;
+        let (conn, row) = (self.conn, p.record.row(&p.key, p.hash));
+        self.inserts.resident(conn, tx, &row)?;
         self.update_registration_and_hardship(id, p)?;
         let residences = store::residences(self.conn, id, tx)?;
         let same = residences
@@ -349,6 +627,7 @@ impl Batch<'_> {
             tx: self.tx,
             today: self.today,
             touched: Vec::new(),
+            inserts: store::Inserts::default(),
         };
         let out = f(&mut w);
         self.touched.append(&mut w.touched);
@@ -466,5 +745,81 @@ impl Batch<'_> {
         )?;
         self.touched.push(id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::codes::{Ethnicity, Sex};
+    use crate::register::Category;
+
+    fn prepared(name: &str, id_number: Option<&str>, extras: bool) -> Prepared {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let some = |s: &str| Some(s.to_owned());
+        Prepared {
+            record: ResidentRecord {
+                id: 0,
+                name: name.into(),
+                sex: Some(Sex::Female),
+                birth_date: Some(d("1990-05-01")),
+                id_number: id_number.map(str::to_owned),
+                ethnicity: Ethnicity::from_code(3).unwrap(),
+                phone: if extras { some("13812345678") } else { None },
+                category: Category::Migrant,
+                origin: if extras { some("640104") } else { None },
+                household: if extras { some("") } else { None },
+                father_ethnicity: None,
+                mother_ethnicity: Ethnicity::from_code(4),
+            },
+            residence: Residence {
+                id: 0,
+                unit: 42,
+                valid: Interval::new(d("2015-03-05"), Some(d("2020-01-01"))).unwrap(),
+            },
+            registration: extras.then(|| (Some(7), some("道前街道"))),
+            hardship: if extras { some("低保") } else { None },
+            key: format!("id:{}", id_number.unwrap_or("-")),
+            hash: -99,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn same(a: &Prepared, b: &Prepared) {
+        assert_eq!(a.record, b.record);
+        assert_eq!(a.residence, b.residence);
+        assert_eq!(a.registration, b.registration);
+        assert_eq!(a.hardship, b.hardship);
+        assert_eq!((&a.key, a.hash), (&b.key, b.hash));
+    }
+
+    #[test]
+    fn prepared_rows_give_back_what_they_took() {
+        let all = [
+            prepared("马小龙", Some("64010419900501001X"), true),
+            prepared("阿依古丽", None, false),
+            prepared("金美玉", Some("222401198502030027"), false),
+        ];
+        let mut rows = PreparedRows::default();
+        for (i, p) in all.iter().enumerate() {
+            assert_eq!(rows.push(p).unwrap(), i);
+        }
+        assert_eq!(rows.len(), 3);
+        for (i, p) in all.iter().enumerate() {
+            same(&rows.prepared(i).unwrap(), p);
+            let n = rows.get(i).unwrap();
+            assert_eq!(n.ids_needed(), p.ids_needed());
+            assert_eq!(n.record.match_key, p.key);
+        }
+        // Copied in another order, entry by entry.
+        let mut copy = PreparedRows::default();
+        for (k, i) in [2, 0, 1].into_iter().enumerate() {
+            assert_eq!(copy.push_copy(&rows, i).unwrap(), k);
+            same(&copy.prepared(k).unwrap(), &all[i]);
+        }
+        assert!(rows.get(3).is_none() && copy.push_copy(&rows, 3).is_err());
+        rows.clear();
+        assert_eq!(rows.len(), 0);
     }
 }

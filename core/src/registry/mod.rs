@@ -461,7 +461,10 @@ impl Registry {
 
 /// `ids 3-7, 9` style summary of touched ids for the audit log.
 fn summarise_ids(ids: &[i64]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    use std::fmt::Write;
+    // One string written in place: an import touches a million ids.
+    let mut out = String::with_capacity(4 + ids.len() * 8);
+    out.push_str("ids ");
     let mut i = 0;
     while i < ids.len() {
         let start = ids[i];
@@ -470,12 +473,29 @@ fn summarise_ids(ids: &[i64]) -> String {
             i += 1;
             end = ids[i];
         }
-        parts.push(if start == end {
-            start.to_string()
+        if out.len() > 4 {
+            out.push(',');
+        }
+        let _ = if start == end {
+            write!(out, "{start}")
         } else {
-            format!("{start}-{end}")
-        });
+            write!(out, "{start}-{end}")
+        };
         i += 1;
     }
-    format!("ids {}", parts.join(","))
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarise_ids;
+
+    #[test]
+    fn touched_ids_summarised_as_ranges() {
+        assert_eq!(summarise_ids(&[]), "ids ");
+        assert_eq!(summarise_ids(&[9]), "ids 9");
+        assert_eq!(summarise_ids(&[3, 4, 5, 6, 7, 9]), "ids 3-7,9");
+        assert_eq!(summarise_ids(&[1, 3, 5, 6]), "ids 1,3,5-6");
+        assert_eq!(summarise_ids(&[-2, -1, 0, 10]), "ids -2-0,10");
+    }
 }
