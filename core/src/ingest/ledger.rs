@@ -16,9 +16,16 @@ pub(crate) enum Ledger<'s> {
     Sheets(Vec<Sheet>),
 }
 
-/// A data row as [`Ledger::for_each_row`] hands it over: sheet index, row number as the
-/// file shows it, one trimmed cell per column.
-pub(crate) type RowVisitor<'f> = dyn FnMut(usize, usize, &[&str]) -> Result<()> + 'f;
+/// What [`Ledger::visit`] hands over, sheet by sheet, in file order.
+pub(crate) trait Visitor {
+    /// Sheet `index` has a header: the sheet as far as it is known then (no rows, no
+    /// skipped rows).
+    fn sheet(&mut self, index: usize, sheet: &Sheet) -> Result<()>;
+
+    /// A data row of sheet `index`: its number as the file shows it and one trimmed
+    /// cell per column.
+    fn row(&mut self, index: usize, row: usize, cells: &[&str]) -> Result<()>;
+}
 
 /// Counts data rows.
 struct Count(usize);
@@ -30,10 +37,14 @@ impl DataRows for Count {
     }
 }
 
-/// Hands each data row of a CSV file to a visitor.
-struct Visit<'v, 'f>(&'v mut RowVisitor<'f>);
+/// Hands a CSV file's header and data rows to a visitor.
+struct Visit<'v>(&'v mut dyn Visitor);
 
-impl DataRows for Visit<'_, '_> {
+impl DataRows for Visit<'_> {
+    fn header(&mut self, sheet: &Sheet) -> Result<()> {
+        self.0.sheet(0, sheet)
+    }
+
     fn push<'a>(&mut self, row: usize, cells: impl Iterator<Item = &'a str>) -> Result<()> {
         // Ledgers are narrow: the cells go on the stack.
         const ON_STACK: usize = 32;
@@ -57,7 +68,7 @@ impl DataRows for Visit<'_, '_> {
         } else {
             &heap
         };
-        (self.0)(0, row, cells)
+        self.0.row(0, row, cells)
     }
 }
 
@@ -97,17 +108,25 @@ impl<'s> Ledger<'s> {
         }
     }
 
-    /// Calls `visit` with every data row, in file order.
-    pub(crate) fn for_each_row(&self, visit: &mut RowVisitor<'_>) -> Result<()> {
+    /// Hands every sheet's header and data rows to `visitor`, in file order.
+    pub(crate) fn visit(&self, visitor: &mut dyn Visitor) -> Result<()> {
         match self {
-            Ledger::Csv(text) => text.read(&mut Visit(visit)).map(|_| ()),
+            Ledger::Csv(text) => text.read(&mut Visit(visitor)).map(|_| ()),
             Ledger::Sheets(sheets) => {
                 let mut cells: Vec<&str> = Vec::new();
                 for (i, sheet) in sheets.iter().enumerate() {
+                    visitor.sheet(
+                        i,
+                        &Sheet {
+                            rows: Vec::new(),
+                            skipped: Vec::new(),
+                            ..sheet.clone()
+                        },
+                    )?;
                     for r in &sheet.rows {
                         cells.clear();
                         cells.extend(r.cells.iter().map(String::as_str));
-                        visit(i, r.row, &cells)?;
+                        visitor.row(i, r.row, &cells)?;
                     }
                 }
                 Ok(())
@@ -121,6 +140,29 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::ingest::{read_table, LEDGER_FIELDS};
+
+    #[derive(Default)]
+    struct Seen {
+        sheets: Vec<Sheet>,
+        rows: Vec<crate::ingest::Record>,
+    }
+
+    impl Visitor for Seen {
+        fn sheet(&mut self, index: usize, sheet: &Sheet) -> Result<()> {
+            assert_eq!(index, self.sheets.len());
+            assert!(sheet.rows.is_empty() && sheet.skipped.is_empty());
+            self.sheets.push(sheet.clone());
+            Ok(())
+        }
+        fn row(&mut self, index: usize, row: usize, cells: &[&str]) -> Result<()> {
+            assert_eq!(index + 1, self.sheets.len());
+            self.rows.push(crate::ingest::Record {
+                row,
+                cells: cells.iter().map(|c| c.to_string()).collect(),
+            });
+            Ok(())
+        }
+    }
 
     #[test]
     fn a_ledger_reads_as_the_table_does() {
@@ -152,18 +194,12 @@ mod tests {
             let mut bare = table.clone();
             bare.rows.clear();
             assert_eq!(sheets, [bare], "{name}");
-            let mut rows = Vec::new();
-            ledger
-                .for_each_row(&mut |sheet, row, cells| {
-                    assert_eq!(sheet, 0);
-                    rows.push(crate::ingest::Record {
-                        row,
-                        cells: cells.iter().map(|c| c.to_string()).collect(),
-                    });
-                    Ok(())
-                })
-                .unwrap();
-            assert_eq!(rows, table.rows, "{name}");
+            let mut seen = Seen::default();
+            ledger.visit(&mut seen).unwrap();
+            assert_eq!(seen.rows, table.rows, "{name}");
+            assert_eq!(seen.sheets.len(), 1, "{name}");
+            assert_eq!(seen.sheets[0].columns, table.columns, "{name}");
+            assert_eq!(seen.sheets[0].header_row, table.header_row, "{name}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result, Warning};
 
 pub use header::{normalise_header, LEDGER_FIELDS};
-pub(crate) use ledger::Ledger;
+pub(crate) use ledger::{Ledger, Visitor};
 pub(crate) use table::Table;
 pub use values::{
     excel_mangled_id, parse_category, parse_date, parse_phone, parse_sex, Category, ValueProblem,

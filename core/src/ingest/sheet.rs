@@ -108,6 +108,12 @@ fn blank_row<C: Cells + ?Sized>(c: &C) -> bool {
 
 /// Where the data rows of a sheet go: a `Vec` of [`Record`]s, or a packed buffer.
 pub(crate) trait DataRows {
+    /// The header has been read: the sheet as far as it is known then (no rows, no
+    /// skipped rows).
+    fn header(&mut self, _sheet: &Sheet) -> Result<()> {
+        Ok(())
+    }
+
     /// Takes a data row: its number and one trimmed cell per column.
     fn push<'a>(&mut self, row: usize, cells: impl Iterator<Item = &'a str>) -> Result<()>;
 }
@@ -240,6 +246,17 @@ impl<'m, 's> Builder<'m, 's> {
             let header: Vec<String> = cells_of(cells).map(str::to_owned).collect();
             let (columns, warnings) = self.mapper.columns(&header);
             let body = Body::new(row, columns, warnings, normalised(&header), titles);
+            out.header(&Sheet {
+                file: self.meta.file.clone(),
+                sheet: self.meta.sheet.clone(),
+                encoding: self.meta.encoding,
+                header_row: row,
+                columns: body.columns.clone(),
+                rows: Vec::new(),
+                skipped: Vec::new(),
+                warnings: body.warnings.clone(),
+                bad_lines: Vec::new(),
+            })?;
             self.state = State::Body(body);
         } else if self.header_row.is_none() && *non_blank >= HEADER_SCAN {
             self.state = State::NoHeader;

@@ -261,13 +261,14 @@ fn slot(field: &str) -> Option<usize> {
 }
 
 /// Where each field is in a sheet, found once per sheet (not per cell).
-struct Fields<'s> {
-    sheet: &'s ingest::Sheet,
+struct Fields {
+    /// The sheet (without rows).
+    sheet: ingest::Sheet,
     at: [Option<usize>; FIELDS.len()],
 }
 
-impl<'s> Fields<'s> {
-    fn new(sheet: &'s ingest::Sheet) -> Fields<'s> {
+impl Fields {
+    fn new(sheet: ingest::Sheet) -> Fields {
         let mut at = [None; FIELDS.len()];
         for (i, c) in sheet.columns.iter().enumerate() {
             if let Some(k) = c.field.and_then(slot).and_then(|k| at.get_mut(k)) {
@@ -347,12 +348,12 @@ impl Caches {
 /// whether the community is known to be writable and to exist on the arrival date.
 fn read_row(
     b: &Checks<'_>,
-    fields: &Fields<'_>,
+    fields: &Fields,
     cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
 ) -> RowResult<(NewResident, Vec<Warning>, bool)> {
-    let sheet = fields.sheet;
+    let sheet = &fields.sheet;
     let col = |f: &str| sheet.column_of(f);
     let get = |f: &str| fields.get(cells, f);
     let mut warnings = Vec::new();
@@ -613,13 +614,24 @@ impl Registry {
                 inserts: store::Inserts::default(),
             };
             let checks = b.checks();
+            let read = ReadOptions {
+                format: opts.format,
+                encoding: opts.encoding,
+                sheet: opts.sheet.clone(),
+                header_row: opts.header_row,
+                mapping: opts.mapping.clone(),
+            };
+            let ledger = ingest::Ledger::open(&opts.path, ingest::LEDGER_FIELDS, &read)?;
             let mut store = Store::new(&mut writer, &mut report, &mut progress);
             if opts.threads.unwrap_or(2) <= 1 {
-                let known = store::current_keys(conn)?;
-                store.state = Some(Importer::new(opts, known));
-                produce(opts, &checks, &mut |m| store.take(m), &mut Chunk::default)?;
+                store.start(opts, &ledger)?;
+                let mut emit = |c| store.rows(c);
+                let mut empty = Chunk::default;
+                let mut validator = Validator::new(&checks, &mut emit, &mut empty);
+                ledger.visit(&mut validator)?;
+                validator.finish()?;
             } else {
-                pipeline(opts, &checks, &mut store)?;
+                pipeline(opts, &checks, &ledger, &mut store)?;
             }
             store.flush()?;
             let total = store.total;
@@ -677,67 +689,76 @@ struct Chunk {
     rows: PreparedRows,
 }
 
-/// What the reading side hands the writing side, in this order.
-enum Message {
-    /// The file is read: its sheets (without their rows) and how many data rows they hold.
-    Read(Vec<ingest::Sheet>, usize),
-    /// Validated rows, in file order.
-    Rows(Chunk),
-}
-
-/// Rows per [`Message::Rows`].
+/// Rows per [`Chunk`].
 const CHUNK: usize = 512;
 
-/// The reading side: reads the file, then validates every row in file order, handing
-/// the rows over in chunks (from `empty`: fresh or recycled vectors).
-fn produce(
-    opts: &ResidentImportOptions,
-    checks: &Checks<'_>,
-    emit: &mut dyn FnMut(Message) -> Result<()>,
-    empty: &mut dyn FnMut() -> Chunk,
-) -> Result<()> {
-    let read = ReadOptions {
-        format: opts.format,
-        encoding: opts.encoding,
-        sheet: opts.sheet.clone(),
-        header_row: opts.header_row,
-        mapping: opts.mapping.clone(),
-    };
-    // A first pass over the file counts its rows (for progress) and reads what it
-    // says about itself; the second validates the rows as it reads them.
-    let ledger = ingest::Ledger::open(&opts.path, ingest::LEDGER_FIELDS, &read)?;
-    let (sheets, total) = ledger.sheets()?;
-    for s in &sheets {
-        s.require(REQUIRED)?;
+/// The reading side: validates every row in file order as the ledger hands it over,
+/// passing the rows on in chunks (from `empty`: fresh or recycled ones).
+struct Validator<'v, 'c> {
+    checks: &'v Checks<'c>,
+    emit: &'v mut dyn FnMut(Chunk) -> Result<()>,
+    empty: &'v mut dyn FnMut() -> Chunk,
+    /// Where each field is, per sheet.
+    fields: Vec<Fields>,
+    caches: Caches,
+    chunk: Chunk,
+}
+
+impl<'v, 'c> Validator<'v, 'c> {
+    fn new(
+        checks: &'v Checks<'c>,
+        emit: &'v mut dyn FnMut(Chunk) -> Result<()>,
+        empty: &'v mut dyn FnMut() -> Chunk,
+    ) -> Self {
+        let chunk = empty();
+        Validator {
+            checks,
+            emit,
+            empty,
+            fields: Vec::new(),
+            caches: Caches::default(),
+            chunk,
+        }
     }
-    emit(Message::Read(sheets.clone(), total))?;
-    let fields: Vec<Fields<'_>> = sheets.iter().map(Fields::new).collect();
-    let mut caches = Caches {
-        seen: KeyMap::with_capacity(total),
-        ..Caches::default()
-    };
-    let mut chunk = empty();
-    ledger.for_each_row(&mut |si, row, cells| {
-        let fields = fields
-            .get(si)
+
+    /// Passes on the last rows.
+    fn finish(mut self) -> Result<()> {
+        if !self.chunk.items.is_empty() {
+            (self.emit)(std::mem::take(&mut self.chunk))?;
+        }
+        Ok(())
+    }
+}
+
+impl ingest::Visitor for Validator<'_, '_> {
+    fn sheet(&mut self, index: usize, sheet: &ingest::Sheet) -> Result<()> {
+        sheet.require(REQUIRED)?;
+        if index != self.fields.len() {
+            return Err(Error::Internal("ledger sheets out of order".into()));
+        }
+        self.fields.push(Fields::new(sheet.clone()));
+        Ok(())
+    }
+
+    fn row(&mut self, index: usize, row: usize, cells: &[&str]) -> Result<()> {
+        let fields = self
+            .fields
+            .get(index)
             .ok_or_else(|| Error::Internal("a row of an unknown sheet".into()))?;
         let ctx = RowContext {
             file: &fields.sheet.file,
             sheet: &fields.sheet.sheet,
             row,
         };
-        let v = validate(checks, fields, cells, &ctx, &mut caches, &mut chunk.rows)?;
-        chunk.items.push((si, row, v));
-        if chunk.items.len() == CHUNK {
-            let full = std::mem::replace(&mut chunk, empty());
-            emit(Message::Rows(full))?;
+        let rows = &mut self.chunk.rows;
+        let v = validate(self.checks, fields, cells, &ctx, &mut self.caches, rows)?;
+        self.chunk.items.push((index, row, v));
+        if self.chunk.items.len() == CHUNK {
+            let full = std::mem::replace(&mut self.chunk, (self.empty)());
+            (self.emit)(full)?;
         }
         Ok(())
-    })?;
-    if !chunk.items.is_empty() {
-        emit(Message::Rows(chunk))?;
     }
-    Ok(())
 }
 
 /// The writing side: the report, the progress callback, and the state of the import.
@@ -755,8 +776,6 @@ struct Store<'w, 'c, 'o, 'p> {
     held: Vec<Chunk>,
     /// Those residents: (ID number as a number, chunk, row in the chunk).
     pending: Vec<(u64, usize, usize)>,
-    /// Those residents gathered in order (kept for its memory).
-    run: PreparedRows,
     /// Where stored chunks go (to the helper thread, which frees them).
     give_back: Option<std::sync::mpsc::Sender<Chunk>>,
     /// A bulk load's larger page cache (once asked for).
@@ -787,23 +806,30 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
             done: 0,
             held: Vec::new(),
             pending: Vec::new(),
-            run: PreparedRows::default(),
             give_back: None,
             cache: None,
         }
     }
 
-    fn take(&mut self, message: Message) -> Result<()> {
-        match message {
-            Message::Read(sheets, total) => {
-                self.read(sheets, total);
-                Ok(())
-            }
-            Message::Rows(items) => self.rows(items),
+    /// Gets ready for the rows: loads the registered residents' keys, then reads the
+    /// ledger once without keeping its rows (their number is the progress total; what
+    /// the file says about itself goes into the report).
+    fn start(
+        &mut self,
+        opts: &'o ResidentImportOptions,
+        ledger: &ingest::Ledger<'_>,
+    ) -> Result<()> {
+        let known = store::current_keys(self.writer.conn)?;
+        self.state = Some(Importer::new(opts, known));
+        let (sheets, total) = ledger.sheets()?;
+        for s in &sheets {
+            s.require(REQUIRED)?;
         }
+        self.read(sheets, total);
+        Ok(())
     }
 
-    /// The file is read: what it says about itself goes into the report.
+    /// What the file says about itself goes into the report.
     fn read(&mut self, sheets: Vec<ingest::Sheet>, total: usize) {
         let report = &mut *self.report;
         report.rows_read = total;
@@ -891,37 +917,34 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
     /// Stores the new residents held back, sorted by ID number.
     fn flush(&mut self) -> Result<()> {
         self.pending.sort_unstable();
-        // Gathered in order first, in a loop of nothing but copies (whose reads from all
-        // over the held chunks overlap), then stored from one buffer read in order.
-        let mut run = std::mem::take(&mut self.run);
-        run.clear();
-        for &(_, chunk, i) in &self.pending {
-            let rows = self
-                .held
-                .get(chunk)
-                .map(|c| &c.rows)
-                .ok_or_else(|| Error::Internal("a held import row vanished".into()))?;
-            run.push_copy(rows, i)?;
+        if let Some(state) = self.state.as_mut() {
+            let held = &self.held;
+            let row = |&(_, chunk, i): &(u64, usize, usize)| {
+                held.get(chunk)
+                    .and_then(|c| c.rows.get(i))
+                    .ok_or_else(|| Error::Internal("a held import row vanished".into()))
+            };
+            let mut batch = Vec::with_capacity(store::MANY);
+            for (k, run) in self.pending.chunks(store::MANY).enumerate() {
+                // The rows lie all over the held chunks: read the next batch's now, so
+                // that they are in the cache when it is stored (instead of each read
+                // waiting for memory in turn).
+                if let Some(next) = self.pending.get((k + 1) * store::MANY..) {
+                    for &(_, chunk, i) in next.iter().take(store::MANY) {
+                        std::hint::black_box(held.get(chunk).map(|c| c.rows.touch(i)));
+                    }
+                }
+                batch.clear();
+                for p in run {
+                    batch.push(row(p)?);
+                }
+                state.insert_many(self.writer, &batch)?;
+            }
         }
         self.pending.clear();
         for chunk in std::mem::take(&mut self.held) {
             self.release(chunk);
         }
-        if let Some(state) = self.state.as_mut() {
-            let mut batch = Vec::with_capacity(store::MANY);
-            for i in 0..run.len() {
-                batch.push(
-                    run.get(i)
-                        .ok_or_else(|| Error::Internal("a gathered row vanished".into()))?,
-                );
-                if batch.len() == store::MANY {
-                    state.insert_many(self.writer, &batch)?;
-                    batch.clear();
-                }
-            }
-            state.insert_many(self.writer, &batch)?;
-        }
-        self.run = run;
         Ok(())
     }
 
@@ -934,25 +957,26 @@ impl<'w, 'c, 'o, 'p> Store<'w, 'c, 'o, 'p> {
     }
 }
 
-/// The file read and its rows validated on a helper thread, stored in order on the
-/// calling thread: validation and SQLite writes overlap on two cores, and the calling
-/// thread loads the registered residents' keys while the helper reads the file. Chunks
-/// keep the hand-over cheap; the channel is bounded, so memory stays flat. Stored chunks
-/// go back to the helper, which frees their rows: memory is freed by the thread that
-/// allocated it (freeing it on the other thread makes the two contend for the
-/// allocator's locks). An error on either side stops both.
+/// Rows validated on a helper thread, stored in order on the calling thread: validation
+/// and SQLite writes overlap on two cores. Meanwhile the calling thread loads the
+/// registered residents' keys and counts the rows (for progress). Chunks keep the
+/// hand-over cheap; the channel is bounded, so memory stays flat. Stored chunks go back
+/// to the helper, which frees their rows: memory is freed by the thread that allocated it
+/// (freeing it on the other thread makes the two contend for the allocator's locks). An
+/// error on either side stops both.
 fn pipeline<'o>(
     opts: &'o ResidentImportOptions,
     checks: &Checks<'_>,
+    ledger: &ingest::Ledger<'_>,
     store: &mut Store<'_, '_, 'o, '_>,
 ) -> Result<()> {
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Message>>(2 * RUN / CHUNK);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Chunk>>(2 * RUN / CHUNK);
         let (give_back, stored) = std::sync::mpsc::channel::<Chunk>();
         let producer = scope.spawn(move || {
-            let mut emit = |m: Message| {
+            let mut emit = |c: Chunk| {
                 // The receiver gone means the writer stopped: stop reading too.
-                send.send(Ok(m))
+                send.send(Ok(c))
                     .map_err(|_| Error::Internal("import writer stopped".into()))
             };
             let mut empty = || match stored.try_recv() {
@@ -963,32 +987,31 @@ fn pipeline<'o>(
                 }
                 Err(_) => Chunk::default(),
             };
-            if let Err(e) = produce(opts, checks, &mut emit, &mut empty) {
+            let mut validator = Validator::new(checks, &mut emit, &mut empty);
+            let outcome = ledger
+                .visit(&mut validator)
+                .and_then(|()| validator.finish());
+            if let Err(e) = outcome {
                 let _ = send.send(Err(e));
             }
         });
         let result = (|| -> Result<()> {
-            let known = store::current_keys(store.writer.conn)?;
-            let mut state = Importer::new(opts, known);
-            if !store.sheets.is_empty() {
-                state.expect(store.total);
-            }
-            store.state = Some(state);
+            store.start(opts, ledger)?;
             store.give_back = Some(give_back);
             loop {
-                let message = match receive.try_recv() {
-                    Ok(message) => message,
+                let chunk = match receive.try_recv() {
+                    Ok(chunk) => chunk,
                     Err(std::sync::mpsc::TryRecvError::Empty) => {
                         // Nothing to read yet: store what is held rather than wait.
                         store.idle()?;
                         match receive.recv() {
-                            Ok(message) => message,
+                            Ok(chunk) => chunk,
                             Err(_) => break,
                         }
                     }
                     Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
                 };
-                store.take(message?)?;
+                store.rows(chunk?)?;
             }
             Ok(())
         })();
@@ -1099,13 +1122,13 @@ enum Validated {
 /// Reads and validates one row; only storage failures and bugs are errors.
 fn validate(
     checks: &Checks<'_>,
-    fields: &Fields<'_>,
+    fields: &Fields,
     cells: &[&str],
     ctx: &RowContext<'_>,
     caches: &mut Caches,
     rows: &mut PreparedRows,
 ) -> Result<Validated> {
-    let sheet = fields.sheet;
+    let sheet = &fields.sheet;
     let (resident, mut warnings, checked) = match read_row(checks, fields, cells, ctx, caches) {
         Ok(r) => r,
         Err(rejected) => return Ok(Validated::Rejected(rejected)),

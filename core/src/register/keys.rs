@@ -45,14 +45,6 @@ impl<V> Default for KeyMap<V> {
 }
 
 impl<V> KeyMap<V> {
-    /// An empty map with room for `n` keys of ID numbers.
-    pub(crate) fn with_capacity(n: usize) -> KeyMap<V> {
-        KeyMap {
-            ids: HashMap::with_capacity_and_hasher(n, Default::default()),
-            other: HashMap::default(),
-        }
-    }
-
     /// The value of `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
         if self.ids.is_empty() && self.other.is_empty() {
@@ -108,7 +100,7 @@ mod tests {
         ] {
             assert_eq!(pack(not), None, "{not}");
         }
-        let mut m = KeyMap::with_capacity(4);
+        let mut m = KeyMap::default();
         assert_eq!(m.insert("id:11010519491231002X", 1), None);
         assert_eq!(m.insert("fb:张三|1990-01-01|1|42", 2), None);
         assert_eq!(m.insert("id:11010519491231002X", 3), Some(1));

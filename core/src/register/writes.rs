@@ -148,35 +148,13 @@ impl PreparedRows {
         Ok(self.records.len() - 1)
     }
 
-    /// Adds a copy of entry `i` of `other`; returns its index.
-    pub(crate) fn push_copy(&mut self, other: &PreparedRows, i: usize) -> Result<usize> {
-        let mut p = *other
-            .records
-            .get(i)
-            .ok_or_else(|| Error::Internal("a prepared row vanished".into()))?;
-        // An entry's texts lie one after the other: one copy moves them all.
-        let present = p.texts.iter().filter(|t| **t != ABSENT);
-        let from = present.clone().map(|t| t.0).min().unwrap_or(0);
-        let to = present.map(|t| t.0 + t.1).max().unwrap_or(0);
-        let block = other
-            .text
-            .get(from as usize..to as usize)
-            .ok_or_else(|| Error::Internal("a prepared row's text vanished".into()))?;
-        let start = u32::try_from(self.text.len())
-            .ok()
-            .filter(|s| s.checked_add(to - from).is_some_and(|end| end != u32::MAX))
-            .ok_or_else(|| Error::invalid("row", "a value is too long"))?;
-        self.text.push_str(block);
-        for span in p.texts.iter_mut().filter(|t| **t != ABSENT) {
-            span.0 = span.0 - from + start;
-        }
-        self.records.push(p);
-        Ok(self.records.len() - 1)
-    }
-
-    /// How many entries there are.
-    pub(crate) fn len(&self) -> usize {
-        self.records.len()
+    /// Reads entry `i` (its fixed part and the start of its text) into the cache.
+    pub(crate) fn touch(&self, i: usize) -> u64 {
+        let Some(p) = self.records.get(i) else {
+            return 0;
+        };
+        let first = self.text.as_bytes().get(p.texts[0].0 as usize).copied();
+        p.hash as u64 ^ u64::from(first.unwrap_or_default())
     }
 
     fn text(&self, (start, len): Span) -> Option<&str> {
@@ -805,21 +783,16 @@ mod tests {
         for (i, p) in all.iter().enumerate() {
             assert_eq!(rows.push(p).unwrap(), i);
         }
-        assert_eq!(rows.len(), 3);
         for (i, p) in all.iter().enumerate() {
             same(&rows.prepared(i).unwrap(), p);
             let n = rows.get(i).unwrap();
             assert_eq!(n.ids_needed(), p.ids_needed());
             assert_eq!(n.record.match_key, p.key);
+            assert_eq!(rows.touch(i) & !0xFF, (p.hash as u64) & !0xFF);
         }
-        // Copied in another order, entry by entry.
-        let mut copy = PreparedRows::default();
-        for (k, i) in [2, 0, 1].into_iter().enumerate() {
-            assert_eq!(copy.push_copy(&rows, i).unwrap(), k);
-            same(&copy.prepared(k).unwrap(), &all[i]);
-        }
-        assert!(rows.get(3).is_none() && copy.push_copy(&rows, 3).is_err());
+        assert!(rows.get(3).is_none() && rows.prepared(3).is_none());
+        assert_eq!(rows.touch(3), 0);
         rows.clear();
-        assert_eq!(rows.len(), 0);
+        assert!(rows.get(0).is_none());
     }
 }
