@@ -487,7 +487,7 @@ fn a_recorded_run_reproduces_after_later_writes() {
         (again.digest, again.transaction),
         (first.digest, first.transaction)
     );
-    // Viewers cannot record runs through the JSON protocol.
+    // An unknown run is not found.
     assert_eq!(
         reg.reproduce(999_999).unwrap_err().kind(),
         ErrorKind::NotFound

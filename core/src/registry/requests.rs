@@ -487,6 +487,10 @@ impl Registry {
             )),
             None => Ok(()),
         };
+        // An import answers with its report, its warnings and the transaction it recorded.
+        let imported = |tx: Option<TxId>, report: Value, warnings: &[Warning]| {
+            Ok((self.answer_tx(tx)?, report, warnings.to_vec()))
+        };
         let write = |f: &WriteOp<'_>| {
             refuse_pinned()?;
             self.write(|b| {
@@ -640,13 +644,8 @@ impl Registry {
             }),
             R::ImportAggregates(opts) => {
                 refuse_pinned()?;
-                let report = self.import_aggregates(&opts)?;
-                let warnings = report.warnings.clone();
-                Ok((
-                    self.answer_tx(report.transaction)?,
-                    to_value(&report)?,
-                    warnings,
-                ))
+                let r = self.import_aggregates(&opts)?;
+                imported(r.transaction, to_value(&r)?, &r.warnings)
             }
             R::ExportCube(c) => read(&|v| to_value(&v.export_cube(&c.query, &c.path)?)),
             R::RecordActivity(a) => write(&|b| {
@@ -655,13 +654,8 @@ impl Registry {
             }),
             R::ImportActivities(opts) => {
                 refuse_pinned()?;
-                let report = self.import_activities(&opts)?;
-                let warnings = report.warnings.clone();
-                Ok((
-                    self.answer_tx(report.transaction)?,
-                    to_value(&report)?,
-                    warnings,
-                ))
+                let r = self.import_activities(&opts)?;
+                imported(r.transaction, to_value(&r)?, &r.warnings)
             }
             R::Activity { id } => read(&|v| to_value(&v.activity(id)?)),
             R::Activities { under, from, to } => {
@@ -741,10 +735,8 @@ impl Registry {
             }
             R::ImportUnits(opts) => {
                 refuse_pinned()?;
-                let report = self.import_units(&opts)?;
-                let tx = self.answer_tx(report.transaction)?;
-                let warnings = report.warnings.clone();
-                Ok((tx, to_value(&report)?, warnings))
+                let r = self.import_units(&opts)?;
+                imported(r.transaction, to_value(&r)?, &r.warnings)
             }
         };
         answered.map(|(tx, v, w)| (tx, Answer::Value(v), w))
